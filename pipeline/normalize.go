@@ -1,0 +1,147 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/rampart-cspm/rampart"
+	"github.com/rampart-cspm/rampart/checks"
+	"github.com/rampart-cspm/rampart/risk"
+)
+
+// primaryFramework is the framework whose requirement fills a finding's
+// framework/requirement_id when a check maps to several.
+var primaryFrameworks = []string{"CIS-5.0", "PCI-4.0", "SOC2", "NIST-800-53-r5", "ISO27001-2022"}
+
+// result assembles a unit's result: normalized findings, service records
+// and the raw artifact.
+func (r *run) result(lr *lzRun, acct rampart.Account, u rampart.ScanUnit, outs []modOutcome,
+	state rampart.UnitState, class rampart.ErrorClass, msg string) rampart.UnitResult {
+	e := r.e
+	now := e.Now().UTC()
+	u.State, u.ErrorClass, u.Error, u.FinishedAt = state, class, msg, now
+
+	res := rampart.UnitResult{Unit: u, At: now}
+	raw := map[string]json.RawMessage{}
+	for _, o := range outs {
+		res.Unit.Services = append(res.Unit.Services, o.res.Service)
+		if len(o.res.Raw) > 0 && json.Valid(o.res.Raw) {
+			raw[o.mod.Name()] = o.res.Raw
+		}
+		for _, co := range o.res.Checks {
+			for _, cr := range co.Results {
+				f := Normalize(lr.lz, acct, u, o.mod.Name(), co.Meta, cr)
+				res.Findings = append(res.Findings, f)
+			}
+		}
+	}
+	res.Unit.Findings = len(res.Findings)
+
+	if len(raw) > 0 && e.Artifacts != nil {
+		art, err := r.putRaw(u, raw)
+		if err != nil {
+			e.Logger.Error("raw artifact not stored", "unit", u.ID, "error", err)
+			if res.Unit.Error != "" {
+				res.Unit.Error += "; "
+			}
+			res.Unit.Error += "raw evidence not stored: " + err.Error()
+		} else {
+			res.Artifacts = append(res.Artifacts, art)
+		}
+	}
+	return res
+}
+
+func (r *run) putRaw(u rampart.ScanUnit, raw map[string]json.RawMessage) (rampart.Artifact, error) {
+	doc := struct {
+		ScanID    string                     `json:"scan_id"`
+		UnitID    string                     `json:"unit_id"`
+		AccountID string                     `json:"account_id"`
+		Region    string                     `json:"region"`
+		Modules   map[string]json.RawMessage `json:"modules"`
+	}{u.ScanID, u.ID, u.AccountID, u.Region, raw}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return rampart.Artifact{}, fmt.Errorf("encode raw output of %s: %w", u.ID, err)
+	}
+	// A fresh context: evidence of a unit that hit its deadline is kept.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	key := fmt.Sprintf("native/%s/%s/%s.json", u.ScanID, u.AccountID, u.Region)
+	art, err := r.e.Artifacts.Put(ctx, key, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return rampart.Artifact{}, fmt.Errorf("put %s: %w", key, err)
+	}
+	art.ID = u.ID + "/native-raw"
+	art.ScanID, art.UnitID, art.Kind = u.ScanID, u.ID, "native-raw"
+	if art.CreatedAt.IsZero() {
+		art.CreatedAt = r.e.Now().UTC()
+	}
+	return art, nil
+}
+
+// Normalize maps one check result into the shared finding schema, with its
+// owner, environment, baseline risk and stable finding_id.
+func Normalize(lz rampart.LandingZone, acct rampart.Account, u rampart.ScanUnit, service string, m checks.Meta, cr checks.Result) rampart.Finding {
+	region := cr.Region
+	if region == "" {
+		region = u.Region
+	}
+	rtype := cr.ResourceType
+	if rtype == "" {
+		rtype = m.ResourceType
+	}
+	name := cr.ResourceName
+	if name == "" {
+		name = cr.ResourceID
+	}
+	owner, env := acct.OwnerTeam, acct.Environment
+	if owner == "" {
+		owner = lz.OwnerTeam
+	}
+	if env == "" {
+		env = lz.Environment
+	}
+	remediation := m.Remediation
+	if m.RemediationURL != "" {
+		remediation += " (" + m.RemediationURL + ")"
+	}
+	f := rampart.Finding{
+		ScanID: u.ScanID, LandingZoneID: u.LandingZoneID, AccountID: u.AccountID, AccountName: acct.Name,
+		Region: region, CloudProvider: rampart.CloudAWS,
+		ResourceID: cr.ResourceID, ResourceType: rtype, ResourceName: name, Service: service,
+		ControlID: m.ID, Title: m.Title, Severity: m.Severity, Status: cr.Status, Remediation: remediation,
+		OwnerTeam: owner, BusinessUnit: firstNonEmpty(acct.BusinessUnit, lz.BusinessUnit), Environment: env,
+		StatusExtended: cr.StatusExtended, ErrorClass: cr.ErrorClass, Scope: u.Region,
+	}
+	f.Framework, f.RequirementID = primaryMapping(m.Compliance)
+	f.RiskScore, f.RiskReason = risk.Score(&f)
+	f.ComputeID()
+	return f
+}
+
+func primaryMapping(ms []checks.Mapping) (string, string) {
+	for _, fw := range primaryFrameworks {
+		for _, m := range ms {
+			if m.Framework == fw {
+				return m.Framework, m.Requirement
+			}
+		}
+	}
+	if len(ms) > 0 {
+		return ms[0].Framework, ms[0].Requirement
+	}
+	return "", ""
+}
+
+func firstNonEmpty(xs ...string) string {
+	for _, x := range xs {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
