@@ -1,0 +1,70 @@
+package ec2
+
+// State is the security-group inventory of one account in one region: the
+// raw evidence of a scan unit.
+type State struct {
+	AccountID      string           `json:"account_id"`
+	Region         string           `json:"region"`
+	SecurityGroups []*SecurityGroup `json:"security_groups"`
+}
+
+// SecurityGroup is one VPC security group.
+type SecurityGroup struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	ARN         string            `json:"arn"`
+	Description string            `json:"description,omitempty"`
+	VpcID       string            `json:"vpc_id,omitempty"`
+	OwnerID     string            `json:"owner_id,omitempty"`
+	Region      string            `json:"region"`
+	Ingress     []Rule            `json:"ingress"`
+	Egress      []Rule            `json:"egress"`
+	Tags        map[string]string `json:"tags,omitempty"`
+}
+
+// Rule is one permission of a security group. Protocol is "tcp", "udp",
+// "icmp", "icmpv6", another IP protocol number, or AllProtocols. FromPort
+// and ToPort are meaningful for tcp and udp only.
+type Rule struct {
+	Protocol     string   `json:"protocol"`
+	FromPort     int      `json:"from_port"`
+	ToPort       int      `json:"to_port"`
+	IPv4Ranges   []string `json:"ipv4_ranges,omitempty"`
+	IPv6Ranges   []string `json:"ipv6_ranges,omitempty"`
+	PrefixLists  []string `json:"prefix_lists,omitempty"`
+	SourceGroups []string `json:"source_groups,omitempty"`
+}
+
+// AllProtocols is the protocol of a rule that allows all traffic.
+const AllProtocols = "-1"
+
+// Internet CIDRs.
+const (
+	AnyIPv4 = "0.0.0.0/0"
+	AnyIPv6 = "::/0"
+)
+
+// FromInternet reports whether the rule admits any IPv4 or IPv6 address.
+func (r Rule) FromInternet() bool {
+	for _, c := range r.IPv4Ranges {
+		if c == AnyIPv4 {
+			return true
+		}
+	}
+	for _, c := range r.IPv6Ranges {
+		if c == AnyIPv6 {
+			return true
+		}
+	}
+	return false
+}
+
+// CoversTCP reports whether the rule admits TCP traffic to port.
+func (r Rule) CoversTCP(port int) bool {
+	return r.Protocol == AllProtocols || (r.Protocol == "tcp" && r.FromPort <= port && port <= r.ToPort)
+}
+
+// AllPorts reports whether the rule admits every protocol, or every TCP port.
+func (r Rule) AllPorts() bool {
+	return r.Protocol == AllProtocols || (r.Protocol == "tcp" && r.FromPort <= 0 && r.ToPort >= 65535)
+}
