@@ -1,0 +1,27 @@
+// Package all is the one visible list of the scanner modules Rampart ships.
+// cmd/rampart builds its registry here; adding a module means adding it to
+// Modules and nowhere else.
+package all
+
+import (
+	"github.com/rampart-cspm/rampart/checks"
+	"github.com/rampart-cspm/rampart/checks/ec2"
+	"github.com/rampart-cspm/rampart/checks/iam"
+	"github.com/rampart-cspm/rampart/checks/s3"
+)
+
+// Modules returns a fresh instance of every module that ships, with SDK
+// clients built from each unit's Env.
+func Modules() []checks.Module {
+	return []checks.Module{
+		iam.New(),
+		s3.New(),
+		ec2.New(),
+	}
+}
+
+// Registry returns the registry of Modules, or an error naming a duplicate
+// module or check ID.
+func Registry() (*checks.Registry, error) {
+	return checks.NewRegistry(Modules()...)
+}
