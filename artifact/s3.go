@@ -117,6 +117,8 @@ func openS3(ctx context.Context, c s3Config) (*S3, error) {
 			o.BaseEndpoint = aws.String(c.endpoint)
 		}
 		o.UsePathStyle = c.pathStyle
+		// S3-compatible stores often return no checksum; that is not news.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	return NewS3(client, c.bucket, c.prefix)
 }
