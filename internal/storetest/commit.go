@@ -255,3 +255,47 @@ func testReindex(t *testing.T, s rampart.Store) {
 		t.Fatalf("commit after Reindex: stats %+v, want one event for bucket-1", stats)
 	}
 }
+
+// testConcurrentCommits commits the units of one scan from several
+// goroutines at once, as the dispatcher does.
+func testConcurrentCommits(t *testing.T, s rampart.Store) {
+	ctx := context.Background()
+	e := newEnv(t, s)
+	regions := []string{"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2"}
+	var pairs [][2]string
+	for _, acct := range []string{acct1, acct2} {
+		for _, r := range regions {
+			pairs = append(pairs, [2]string{acct, r})
+		}
+	}
+	scanID, units := e.scan(pairs...)
+	errs := make(chan error, len(units))
+	for i, u := range units {
+		go func() {
+			if err := s.MarkUnitRunning(ctx, u.ID, at(1)); err != nil {
+				errs <- err
+				return
+			}
+			u.State, u.Services = rampart.UnitSucceeded, s3Only()
+			fs := []rampart.Finding{
+				finding(scanID, u.AccountID, u.Region, s3Svc, "bucket-a", ctlS3Pub, fail),
+				finding(scanID, u.AccountID, u.Region, s3Svc, "bucket-b", ctlS3Pub, pass),
+			}
+			_, err := s.CommitUnit(ctx, rampart.UnitResult{Unit: u, Findings: fs, At: at(2 + i)})
+			errs <- err
+		}()
+	}
+	for range units {
+		must(t, <-errs)
+	}
+	if n := len(e.all()); n != 2*len(units) {
+		t.Fatalf("rows = %d, want %d", n, 2*len(units))
+	}
+	got, err := s.ListUnits(ctx, scanID)
+	must(t, err)
+	for _, u := range got {
+		if u.State != rampart.UnitSucceeded || u.Attempts != 1 || u.Findings != 2 {
+			t.Fatalf("unit %s = %+v, want succeeded, 1 attempt, 2 findings", u.ID, u)
+		}
+	}
+}

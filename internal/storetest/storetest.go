@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) rampart.Store) {
 		{"CommitRejectsMismatchedResult", testCommitInvalid},
 		{"FailedCommitWritesNothing", testAtomic},
 		{"CancelledCommitWritesNothing", testCancelled},
+		{"ConcurrentCommits", testConcurrentCommits},
 		{"EventsAppendOnlyAndOrdered", testEventsOrdered},
 		{"ListFindingsFilters", testListFindings},
 		{"GetFindingNotFound", testGetFindingNotFound},
