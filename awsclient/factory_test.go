@@ -133,6 +133,9 @@ func TestForAccountDeniedRoleIsCredentials(t *testing.T) {
 	if got := Classify(err); got != rampart.ErrClassCredentials {
 		t.Fatalf("Classify(%v) = %q, want credentials", err, got)
 	}
+	if testing.Verbose() {
+		t.Logf("denied role error: %v", err)
+	}
 	if len(fake.ec2AuthHdrs) != 0 {
 		t.Errorf("EC2 was called %d times without credentials", len(fake.ec2AuthHdrs))
 	}
