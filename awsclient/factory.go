@@ -36,8 +36,10 @@ const (
 // Options configure a Factory. Zero values select the documented defaults.
 type Options struct {
 	// EndpointURL, when set, sends every call to this endpoint (a simulator,
-	// a VPC endpoint, a proxy), like AWS_ENDPOINT_URL. When empty, the SDK's
-	// own handling of AWS_ENDPOINT_URL and friends applies.
+	// a VPC endpoint, a proxy), like AWS_ENDPOINT_URL. It also applies to the
+	// calls credential providers make while Base loads a profile (STS for
+	// role_arn profiles, SSO). When empty, the SDK's own handling of
+	// AWS_ENDPOINT_URL and friends applies.
 	EndpointURL string
 	// SharedConfigFiles and SharedCredentialsFiles replace the default
 	// ~/.aws/config and ~/.aws/credentials when set.

@@ -77,7 +77,11 @@ func (b *Backoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
 
 // newRetryer returns the retryer of every config the factory makes: the
 // SDK's standard retryer with MaxAttempts, full-jitter backoff, the extra
-// retryable codes and, when set, the OnRetry hook.
+// retryable codes and, when set, the OnRetry hook. The SDK calls the
+// function once per client, so each client keeps its own retry-quota token
+// bucket (the SDK default of 500 tokens; a throttling retry costs 5): a
+// service that keeps failing stops being retried without starving the
+// account's other clients.
 func (f *Factory) newRetryer() aws.Retryer {
 	std := retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = f.opts.MaxAttempts
