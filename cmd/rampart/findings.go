@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-cspm/rampart"
+	"github.com/rampart-cspm/rampart/export"
+	"github.com/rampart-cspm/rampart/sqlite"
+)
+
+func (a *app) findingsCommand() *cobra.Command {
+	var (
+		data, format                           string
+		lz, account, region, service, control string
+		severities, statuses                   []string
+		includeResolved                        bool
+		limit                                  int
+	)
+	cmd := &cobra.Command{
+		Use:   "findings --data DIR [--lz ID] [--account ID] [--region R] [--severity S] [--status S] --format table|json|csv",
+		Short: "Print stored findings",
+		Long: `Print stored findings. By default only unresolved FAIL findings are shown;
+--status selects other statuses (PASS, FAIL, MANUAL, NOT_EVALUATED, or all)
+and --include-resolved adds resolved rows.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := rampart.FindingFilter{LandingZoneID: lz, AccountID: account, Region: region, Service: service,
+				ControlID: control, OnlyOpen: !includeResolved, Limit: limit}
+			for _, s := range severities {
+				v, err := rampart.ParseSeverity(s)
+				if err != nil {
+					return fmt.Errorf("--severity: %w", err)
+				}
+				f.Severities = append(f.Severities, v)
+			}
+			if len(statuses) == 0 {
+				f.Statuses = []rampart.Status{rampart.StatusFail}
+			}
+			for _, s := range statuses {
+				if strings.EqualFold(s, "all") {
+					f.Statuses = nil
+					break
+				}
+				v, err := rampart.ParseStatus(s)
+				if err != nil {
+					return fmt.Errorf("--status: %w", err)
+				}
+				f.Statuses = append(f.Statuses, v)
+			}
+			if !validFormat(format) {
+				return rampart.Errorf(rampart.EINVALID, "--format %q: want one of %s", format, strings.Join(export.Formats(), ", "))
+			}
+			store, err := openExistingStore(cmd, data)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			list, err := store.ListFindings(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			return export.Write(a.stdout, format, list)
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", defaultDataDir, "data directory")
+	cmd.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(export.Formats(), ", "))
+	cmd.Flags().StringVar(&lz, "lz", "", "landing zone id")
+	cmd.Flags().StringVar(&account, "account", "", "account id")
+	cmd.Flags().StringVar(&region, "region", "", "region (global for global services)")
+	cmd.Flags().StringVar(&service, "service", "", "service, e.g. s3")
+	cmd.Flags().StringVar(&control, "control", "", "control (check) id")
+	cmd.Flags().StringSliceVar(&severities, "severity", nil, "severities (repeatable or comma-separated)")
+	cmd.Flags().StringSliceVar(&statuses, "status", nil, "statuses (default FAIL; 'all' for any)")
+	cmd.Flags().BoolVar(&includeResolved, "include-resolved", false, "include resolved findings")
+	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many rows (0 = all)")
+	return cmd
+}
+
+func validFormat(f string) bool {
+	for _, x := range export.Formats() {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// openExistingStore opens the store in dir, refusing to create one where
+// there is none (a typo in --data should not print an empty list).
+func openExistingStore(cmd *cobra.Command, dir string) (*sqlite.Store, error) {
+	if _, err := os.Stat(filepath.Join(dir, "rampart.db")); err != nil {
+		return nil, rampart.Errorf(rampart.EINVALID, "--data %s: no Rampart data here (run a scan or the demo first)", dir)
+	}
+	return sqlite.Open(cmd.Context(), dir)
+}

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-cspm/rampart"
+	"github.com/rampart-cspm/rampart/artifact"
+	"github.com/rampart-cspm/rampart/awsclient"
+	"github.com/rampart-cspm/rampart/checks/all"
+	"github.com/rampart-cspm/rampart/config"
+	"github.com/rampart-cspm/rampart/dispatch"
+	"github.com/rampart-cspm/rampart/pipeline"
+	"github.com/rampart-cspm/rampart/sqlite"
+)
+
+const defaultDataDir = "./rampart-data"
+
+type scanFlags struct {
+	config  string
+	lz      []string
+	data    string
+	modules []string
+	checks  []string
+}
+
+func (a *app) scanCommand() *cobra.Command {
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan --config FILE [--lz ID] [--data DIR]",
+		Short: "Scan the landing zones of a config file (real AWS or any endpoint)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := config.Load(f.config)
+			if err != nil {
+				return &exitError{2, err}
+			}
+			_, err = a.scan(cmd.Context(), cfg, f)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&f.config, "config", "rampart.yaml", "configuration file")
+	cmd.Flags().StringSliceVar(&f.lz, "lz", nil, "scan only these landing zone ids (repeatable)")
+	cmd.Flags().StringVar(&f.data, "data", "", "data directory (default: config data_dir or "+defaultDataDir+")")
+	cmd.Flags().StringSliceVar(&f.modules, "modules", nil, "run only these modules, e.g. iam,s3")
+	cmd.Flags().StringSliceVar(&f.checks, "checks", nil, "run only these check ids")
+	return cmd
+}
+
+// scan runs one scan of cfg's landing zones and prints the summary.
+func (a *app) scan(ctx context.Context, cfg *config.Config, f scanFlags) (*pipeline.Report, error) {
+	lzs, err := selectLZs(cfg.LandingZones, f.lz)
+	if err != nil {
+		return nil, &exitError{2, err}
+	}
+	dataDir := firstNonEmpty(f.data, cfg.DataDir, defaultDataDir)
+	engine, closeFn, err := a.newEngine(ctx, cfg, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	sel, err := selector(engine, f.modules, f.checks)
+	if err != nil {
+		return nil, &exitError{2, err}
+	}
+	prog := newProgress(a.stderr, a.logger, lzs)
+	started := time.Now()
+	rep, err := engine.Run(ctx, lzs, pipeline.RunOptions{Select: sel, OnUnit: prog.unitDone})
+	prog.finish()
+	if rep != nil {
+		printSummary(a.stdout, rep, time.Since(started))
+	}
+	if err != nil {
+		return rep, fmt.Errorf("scan: %w", err)
+	}
+	return rep, nil
+}
+
+func selectLZs(all []rampart.LandingZone, ids []string) ([]rampart.LandingZone, error) {
+	if len(ids) == 0 {
+		var out []rampart.LandingZone
+		for _, lz := range all {
+			if lz.ScanEnabled {
+				out = append(out, lz)
+			}
+		}
+		if len(out) == 0 {
+			return nil, rampart.Errorf(rampart.EINVALID, "no landing zone has scan_enabled: true")
+		}
+		return out, nil
+	}
+	var out []rampart.LandingZone
+	for _, id := range ids {
+		found := false
+		for _, lz := range all {
+			if lz.ID == id {
+				out = append(out, lz)
+				found = true
+			}
+		}
+		if !found {
+			var known []string
+			for _, lz := range all {
+				known = append(known, lz.ID)
+			}
+			return nil, rampart.Errorf(rampart.EINVALID, "--lz %q: no such landing zone (known: %s)", id, strings.Join(known, ", "))
+		}
+	}
+	return out, nil
+}
+
+// selector builds the check selection from --modules and --checks.
+func selector(e *pipeline.Engine, modules, ids []string) (func(string) bool, error) {
+	if len(modules) == 0 && len(ids) == 0 {
+		return nil, nil
+	}
+	mods := map[string]bool{}
+	known := map[string]bool{}
+	for _, m := range e.Registry.Modules() {
+		known[m.Name()] = true
+	}
+	for _, m := range modules {
+		if !known[m] {
+			return nil, rampart.Errorf(rampart.EINVALID, "--modules: unknown module %q", m)
+		}
+		mods[m] = true
+	}
+	checkSet := map[string]bool{}
+	for _, id := range ids {
+		if _, ok := e.Registry.Check(id); !ok {
+			return nil, rampart.Errorf(rampart.EINVALID, "--checks: unknown check %q (see rampart checks list)", id)
+		}
+		checkSet[id] = true
+	}
+	return func(id string) bool {
+		m, _ := e.Registry.Check(id)
+		if len(mods) > 0 && !mods[m.Module] {
+			return false
+		}
+		return len(checkSet) == 0 || checkSet[id]
+	}, nil
+}
+
+// newEngine wires the embedded default: SQLite in dataDir, artifacts in
+// dataDir/artifacts (or cfg.Artifacts), the in-process dispatcher.
+func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string) (*pipeline.Engine, func(), error) {
+	store, err := sqlite.Open(ctx, dataDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open store in %s: %w", dataDir, err)
+	}
+	artURL := cfg.Artifacts
+	if artURL == "" {
+		abs, err := filepath.Abs(filepath.Join(dataDir, "artifacts"))
+		if err != nil {
+			store.Close()
+			return nil, nil, err
+		}
+		artURL = abs
+	}
+	arts, err := artifact.Open(ctx, artURL)
+	if err != nil {
+		store.Close()
+		return nil, nil, fmt.Errorf("open artifact store %s: %w", artURL, err)
+	}
+	reg, err := all.Registry()
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	home := firstNonEmpty(cfg.AWS.HomeRegion, "us-east-1")
+	factory := awsclient.NewFactory(awsclient.Options{
+		EndpointURL:            cfg.AWS.EndpointURL,
+		SharedConfigFiles:      cfg.AWS.SharedConfigFiles,
+		SharedCredentialsFiles: cfg.AWS.SharedCredentialsFiles,
+		HomeRegion:             home,
+		MaxAttempts:            cfg.Scan.MaxAttempts,
+		MaxBackoff:             cfg.Scan.MaxBackoff,
+	})
+	e := &pipeline.Engine{
+		Store: store, Artifacts: arts, AWS: factory, Enumerate: enumerator{}, Registry: reg,
+		Classify: awsclient.Classify, HomeRegion: home, Logger: a.logger,
+		DispatchOptions: dispatch.Options{
+			MaxConcurrentUnits: cfg.Scan.MaxConcurrentUnits,
+			UnitTimeout:        cfg.Scan.UnitTimeout,
+			UnitRetries:        cfg.Scan.UnitRetries,
+		},
+	}
+	return e, func() { store.Close() }, nil
+}
+
+// enumerator adapts awsclient's enumeration to SDK clients made from a config.
+type enumerator struct{}
+
+func (enumerator) Accounts(ctx context.Context, cfg aws.Config, ous []string) ([]rampart.Account, error) {
+	return awsclient.ListAccounts(ctx, organizations.NewFromConfig(cfg), ous)
+}
+
+func (enumerator) Regions(ctx context.Context, cfg aws.Config) ([]string, []string, error) {
+	return awsclient.Regions(ctx, ec2.NewFromConfig(cfg))
+}
+
+func firstNonEmpty(xs ...string) string {
+	for _, x := range xs {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// printSummary prints per LZ: accounts, units by state, open findings by
+// severity, and where the scan failed.
+func printSummary(w interface{ Write([]byte) (int, error) }, rep *pipeline.Report, took time.Duration) {
+	fmt.Fprintf(w, "\nScan summary (%s)\n", took.Round(time.Millisecond))
+	for _, lr := range rep.LandingZones {
+		fmt.Fprintf(w, "\n%s  %s  scan %s  status %s\n", lr.LandingZone.ID, lr.LandingZone.Name, lr.Scan.ID, lr.Scan.Status)
+		if lr.EnumerationError != nil {
+			fmt.Fprintf(w, "  enumeration failed: %v\n", lr.EnumerationError)
+			continue
+		}
+		skipped := ""
+		if len(lr.AccountsSkipped) > 0 {
+			var ids []string
+			for _, a := range lr.AccountsSkipped {
+				ids = append(ids, a.ID+" ("+a.Status+")")
+			}
+			skipped = ", not scanned: " + strings.Join(ids, ", ")
+		}
+		fmt.Fprintf(w, "  accounts: %d scanned%s\n", lr.Accounts, skipped)
+		var states []string
+		for _, s := range []rampart.UnitState{rampart.UnitSucceeded, rampart.UnitPartial, rampart.UnitFailed, rampart.UnitSkipped, rampart.UnitPending, rampart.UnitRunning} {
+			if n := lr.Units[s]; n > 0 || s == rampart.UnitSucceeded {
+				states = append(states, fmt.Sprintf("%s %d", s, n))
+			}
+		}
+		fmt.Fprintf(w, "  units: %s\n", strings.Join(states, ", "))
+		if len(lr.UnitErrors) > 0 {
+			var cls []string
+			for c, n := range lr.UnitErrors {
+				cls = append(cls, fmt.Sprintf("%s %d", c, n))
+			}
+			sort.Strings(cls)
+			fmt.Fprintf(w, "  unit errors: %s\n", strings.Join(cls, ", "))
+		}
+		var sev []string
+		total := 0
+		for _, s := range rampart.Severities {
+			sev = append(sev, fmt.Sprintf("%s %d", s, lr.OpenBySeverity[s]))
+			total += lr.OpenBySeverity[s]
+		}
+		fmt.Fprintf(w, "  open findings (FAIL): %d — %s\n", total, strings.Join(sev, ", "))
+		fmt.Fprintf(w, "  not evaluated: %d\n", lr.NotEvaluatedCount)
+		st := lr.Stats
+		fmt.Fprintf(w, "  this scan: detected %d, resolved %d, reopened %d, changed %d, unchanged %d\n",
+			st.Detected, st.Resolved, st.Reopened, st.Changed, st.Seen)
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
