@@ -166,7 +166,7 @@ type demoOverride struct{ ID, Env, Owner string }
 
 type demoLZConfig struct {
 	ID, Name, Profile, Role, ExternalID, Regions, Owner, BU string
-	Overrides                                              []demoOverride
+	Overrides                                               []demoOverride
 }
 
 // writeDemoConfig writes DIR/demo/{rampart.yaml,aws-config,aws-credentials}

@@ -15,11 +15,11 @@ import (
 
 func (a *app) findingsCommand() *cobra.Command {
 	var (
-		data, format                           string
+		data, format                          string
 		lz, account, region, service, control string
-		severities, statuses                   []string
-		includeResolved                        bool
-		limit                                  int
+		severities, statuses                  []string
+		includeResolved                       bool
+		limit                                 int
 	)
 	cmd := &cobra.Command{
 		Use:   "findings --data DIR [--lz ID] [--account ID] [--region R] [--severity S] [--status S] --format table|json|csv",
