@@ -162,3 +162,17 @@ func regionEnabled(r ec2types.Region) bool {
 	}
 	return false
 }
+
+// Enumerator lists accounts and regions with SDK clients made from a
+// config. It is the adapter the scan pipeline uses.
+type Enumerator struct{}
+
+// Accounts lists the organization's accounts (see ListAccounts).
+func (Enumerator) Accounts(ctx context.Context, cfg aws.Config, ous []string) ([]rampart.Account, error) {
+	return ListAccounts(ctx, organizations.NewFromConfig(cfg), ous)
+}
+
+// Regions lists the account's enabled and disabled regions (see Regions).
+func (Enumerator) Regions(ctx context.Context, cfg aws.Config) ([]string, []string, error) {
+	return Regions(ctx, ec2.NewFromConfig(cfg))
+}

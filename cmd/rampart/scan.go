@@ -9,9 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-cspm/rampart"
@@ -187,7 +184,7 @@ func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string)
 		MaxBackoff:             cfg.Scan.MaxBackoff,
 	})
 	e := &pipeline.Engine{
-		Store: store, Artifacts: arts, AWS: factory, Enumerate: enumerator{}, Registry: reg,
+		Store: store, Artifacts: arts, AWS: factory, Enumerate: awsclient.Enumerator{}, Registry: reg,
 		Classify: awsclient.Classify, HomeRegion: home, Logger: a.logger,
 		DispatchOptions: dispatch.Options{
 			MaxConcurrentUnits: cfg.Scan.MaxConcurrentUnits,
@@ -196,17 +193,6 @@ func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string)
 		},
 	}
 	return e, func() { store.Close() }, nil
-}
-
-// enumerator adapts awsclient's enumeration to SDK clients made from a config.
-type enumerator struct{}
-
-func (enumerator) Accounts(ctx context.Context, cfg aws.Config, ous []string) ([]rampart.Account, error) {
-	return awsclient.ListAccounts(ctx, organizations.NewFromConfig(cfg), ous)
-}
-
-func (enumerator) Regions(ctx context.Context, cfg aws.Config) ([]string, []string, error) {
-	return awsclient.Regions(ctx, ec2.NewFromConfig(cfg))
 }
 
 func firstNonEmpty(xs ...string) string {
