@@ -460,3 +460,18 @@ type handler func(s *Server, c *call) *awsError
 
 // handlers maps service → operation → handler; filled by each service file.
 var handlers = map[string]map[string]handler{}
+
+// Run serves the simulator on addr until ctx is done, for the
+// `rampart sim` command. ready, if not nil, receives the base URL once the
+// listener is up.
+func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) error {
+	url, err := s.Start(addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(url)
+	}
+	<-ctx.Done()
+	return s.Close()
+}
