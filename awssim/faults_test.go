@@ -279,7 +279,7 @@ func TestMaxConcurrentAccountsLive(t *testing.T) {
 	s.ResetCalls()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(accounts))
-	s.Mutate(func(*Estate) {
+	err := s.Mutate(func(*Estate) {
 		base := s.seq.Load()
 		for _, a := range accounts {
 			wg.Add(1)
@@ -295,6 +295,9 @@ func TestMaxConcurrentAccountsLive(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {

@@ -120,12 +120,19 @@ func (s *Server) Estate() *Estate {
 }
 
 // Mutate runs fn on the served estate while no call is being served, so
-// tests can change resources between scans (e.g. fix a bucket). Resources
-// added by fn must have their IDs set; references by name are not resolved.
-func (s *Server) Mutate(fn func(*Estate)) {
+// tests can change resources between scans (e.g. fix a bucket). Afterwards
+// the estate is validated again and derived fields (IDs left empty, name
+// references) are filled in; the returned error lists what is invalid.
+func (s *Server) Mutate(fn func(*Estate)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fn(s.estate)
+	v := &validator{file: "estate " + s.estate.Name}
+	v.estate(s.estate)
+	if len(v.errs) > 0 {
+		return fmt.Errorf("awssim: estate invalid after Mutate:\n  %s", strings.Join(v.errs, "\n  "))
+	}
+	return nil
 }
 
 // SetFaults replaces the active faults and resets their counts. It returns

@@ -567,7 +567,7 @@ func (v *validator) rule(r *Rule, rp p, sgs map[string]string, resolve func(map[
 	case "tcp", "udp", "icmp", "icmpv6":
 		r.Protocol = strings.ToLower(r.Protocol)
 		if r.Port != nil {
-			if r.FromPort != nil || r.ToPort != nil {
+			if (r.FromPort != nil && *r.FromPort != *r.Port) || (r.ToPort != nil && *r.ToPort != *r.Port) {
 				v.errorf(rp.with("port"), "use either port or from_port/to_port")
 			}
 			r.FromPort, r.ToPort = r.Port, r.Port
