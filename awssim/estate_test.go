@@ -154,3 +154,22 @@ func TestPolicyIsPublic(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseEstate checks that no input makes the parser or validator panic
+// and that every accepted estate survives re-validation.
+func FuzzParseEstate(f *testing.F) {
+	f.Add([]byte(minimalEstate))
+	f.Add(DemoEstateYAML())
+	f.Add([]byte("regions: [{name: us-east-1}]\norganizations: [{id: o-abcd}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := ParseEstate(data, "fuzz.yaml")
+		if err != nil {
+			return
+		}
+		v := &validator{file: "again"}
+		v.estate(e)
+		if len(v.errs) > 0 {
+			t.Fatalf("accepted estate fails re-validation: %v", v.errs)
+		}
+	})
+}
