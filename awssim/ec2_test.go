@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
@@ -52,7 +54,11 @@ func TestEC2DisabledRegion(t *testing.T) {
 	// The same role in an account that opted in works.
 	ok := ec2Client(s.member("111100000003", retailExtID, "ap-east-1"))
 	out, err := ok.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{})
-	if err != nil || len(out.SecurityGroups) != 1 || aws.ToString(out.SecurityGroups[0].GroupName) != "apac-web" {
+	var names []string
+	for _, g := range out.SecurityGroups {
+		names = append(names, aws.ToString(g.GroupName))
+	}
+	if err != nil || fmt.Sprint(names) != "[apac-web default]" {
 		t.Fatalf("opted-in region SGs = %+v, %v", out, err)
 	}
 }
@@ -219,9 +225,47 @@ organizations:
 			names = append(names, aws.ToString(g.GroupName))
 		}
 	}
-	if len(names) != 12 || pages != 3 || !slices.IsSorted(names) {
+	// 12 declared groups plus the VPC's default group, which AWS (and the
+	// simulator) creates with the VPC.
+	if len(names) != 13 || pages != 3 || !slices.IsSorted(names[:12]) || names[12] != "default" {
 		t.Errorf("names = %v over %d pages", names, pages)
 	}
 	_, err = client.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{MaxResults: aws.Int32(2)})
 	wantCode(t, err, "InvalidParameterValue")
+}
+
+func TestEveryVPCHasADefaultSecurityGroup(t *testing.T) {
+	s := startSim(t, DemoEstate())
+	// 222200000003 declares its default group (emptied); 111100000003 does not.
+	for _, tt := range []struct {
+		account, ext string
+		wantIngress  int
+	}{
+		{"111100000003", retailExtID, 1},
+		{"222200000003", "rampart-payments-7f3a", 0},
+	} {
+		cfg := s.member(tt.account, tt.ext, "us-east-1")
+		if tt.account[0] == '2' { // a payments account: assume from the payments management account
+			mgmt := s.config("AKIAPAYMENTSMGMT0001", "payments-demo-secret", "us-east-1")
+			cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(mgmt),
+				"arn:aws:iam::"+tt.account+":role/RampartAudit", func(o *stscreds.AssumeRoleOptions) { o.ExternalID = aws.String(tt.ext) }))
+		}
+		client := ec2Client(cfg)
+		out, err := client.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var defaults int
+		for _, g := range out.SecurityGroups {
+			if aws.ToString(g.GroupName) == "default" {
+				defaults++
+				if len(g.IpPermissions) != tt.wantIngress {
+					t.Errorf("%s default group has %d ingress rules, want %d", tt.account, len(g.IpPermissions), tt.wantIngress)
+				}
+			}
+		}
+		if defaults != 1 {
+			t.Errorf("%s: %d default groups in us-east-1, want 1", tt.account, defaults)
+		}
+	}
 }

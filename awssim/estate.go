@@ -245,7 +245,8 @@ type SecurityGroup struct {
 	Egress      []Rule            `yaml:"egress"`
 	Tags        map[string]string `yaml:"tags"`
 
-	vpcID string
+	vpcID    string
+	implicit bool // the VPC's default group, created by the simulator
 }
 
 // Rule is one security group permission. Protocol is tcp, udp, icmp or

@@ -469,6 +469,28 @@ func (v *validator) ec2(a *Account, region string, r *EC2Region, rp p) {
 		v.name(subnets, x.Name, x.ID, xp)
 		subnetVPC[x.ID] = x.vpcID
 	}
+	// AWS creates a security group named "default" with every VPC (ingress
+	// from itself, egress anywhere). Add it where the estate declares none.
+	hasDefault := map[string]bool{}
+	for _, x := range r.SecurityGroups {
+		if x.Name == "default" {
+			vpc := defaultVPC
+			if x.VPC != "" {
+				vpc = vpcs[x.VPC]
+			}
+			hasDefault[vpc] = true
+		}
+	}
+	for _, vpc := range r.VPCs {
+		if hasDefault[vpc.ID] {
+			continue
+		}
+		id := derivedID("sg", a.ID, region, "default", vpc.ID)
+		r.SecurityGroups = append(r.SecurityGroups, &SecurityGroup{
+			ID: id, Name: "default", Description: "default VPC security group", VPC: vpc.ID,
+			Ingress: []Rule{{Protocol: "-1", SourceGroups: []string{id}}}, implicit: true,
+		})
+	}
 	sgs := map[string]string{}
 	for i, x := range r.SecurityGroups {
 		xp := rp.with("security_groups", i)
@@ -486,7 +508,11 @@ func (v *validator) ec2(a *Account, region string, r *EC2Region, rp p) {
 		} else {
 			x.vpcID = resolve(vpcs, x.VPC, "VPC", xp.with("vpc"))
 		}
-		v.name(sgs, x.Name, x.ID, xp)
+		name := x.Name
+		if _, taken := sgs[name]; taken && x.Name == "default" {
+			name = "" // group names are unique per VPC, not per region
+		}
+		v.name(sgs, name, x.ID, xp)
 	}
 	for i, x := range r.SecurityGroups {
 		xp := rp.with("security_groups", i)
