@@ -134,23 +134,25 @@ func (f Finding) withoutTimes() Finding {
 	return f
 }
 
-// Covers reports whether a complete result for service and control in unit
-// u allows resolving absent rows: the service's collection completed and the
-// control did not error.
+// Covers reports whether a unit's result allows resolving an absent row of
+// service and control: the module that ran the control (or, for results
+// that list no checks, the one named service) completed, and the control
+// did not error.
 func (u *ScanUnit) Covers(service, control string) bool {
 	for _, s := range u.Services {
-		if s.Service != service {
+		if !contains(s.Checks, control) && (len(s.Checks) > 0 || s.Service != service) {
 			continue
 		}
-		if s.Status != ServiceOK {
-			return false
+		return s.Status == ServiceOK && !contains(s.ChecksErrored, control)
+	}
+	return false
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
 		}
-		for _, c := range s.ChecksErrored {
-			if c == control {
-				return false
-			}
-		}
-		return true
 	}
 	return false
 }

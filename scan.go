@@ -77,10 +77,15 @@ const (
 	ServiceFailed ServiceStatus = "failed"
 )
 
-// ServiceResult records what a unit did for one service: whether its
-// collection completed, how many checks ran, and why it failed if it did.
+// ServiceResult records what a unit did for one scanner module (or one
+// external scanner's service): whether its collection completed, which
+// checks ran, and why it failed if it did.
 type ServiceResult struct {
-	Service       string        `json:"service"`
+	// Service names the module (native scanner) or service (external).
+	Service string `json:"service"`
+	// Checks lists the check IDs the module was asked to run. When empty,
+	// the result covers every control of findings whose service is Service.
+	Checks        []string      `json:"checks,omitempty"`
 	Status        ServiceStatus `json:"status"`
 	ErrorClass    ErrorClass    `json:"error_class,omitempty"`
 	Error         string        `json:"error,omitempty"`

@@ -33,7 +33,11 @@ func (r *run) result(lr *lzRun, acct rampart.Account, u rampart.ScanUnit, outs [
 		}
 		for _, co := range o.res.Checks {
 			for _, cr := range co.Results {
-				f := Normalize(lr.lz, acct, u, o.mod.Name(), co.Meta, cr)
+				service := co.Meta.Service
+				if service == "" {
+					service = o.mod.Name()
+				}
+				f := Normalize(lr.lz, acct, u, service, co.Meta, cr)
 				res.Findings = append(res.Findings, f)
 			}
 		}

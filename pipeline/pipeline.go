@@ -448,6 +448,7 @@ func (r *run) Scan(ctx context.Context, u rampart.ScanUnit, attempt int) rampart
 			res := checks.ModuleResult{Service: rampart.ServiceResult{Service: m.Name(), Status: rampart.ServiceFailed, ErrorClass: class, Error: err.Error()}}
 			for _, c := range m.Checks() {
 				if r.selected(c.ID) {
+					res.Service.Checks = append(res.Service.Checks, c.ID)
 					res.Checks = append(res.Checks, checks.NotEvaluated(c, "arn:aws:iam::"+u.AccountID+":root", class, err))
 					res.Service.ChecksRun++
 					res.Service.ChecksFailed++
@@ -490,6 +491,12 @@ func (r *run) Scan(ctx context.Context, u rampart.ScanUnit, attempt int) rampart
 	for _, m := range mods {
 		res := m.Run(ctx, env, r.selected)
 		res.Service.Service = m.Name()
+		res.Service.Checks = nil
+		for _, c := range m.Checks() {
+			if r.selected(c.ID) {
+				res.Service.Checks = append(res.Service.Checks, c.ID)
+			}
+		}
 		outcomes = append(outcomes, modOutcome{m, res})
 	}
 	state, class, msg := unitState(outcomes)

@@ -1,0 +1,107 @@
+package rampart_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/rampart-cspm/rampart"
+)
+
+func TestCovers(t *testing.T) {
+	u := rampart.ScanUnit{Services: []rampart.ServiceResult{
+		{Service: "networking", Status: rampart.ServiceOK, Checks: []string{"ec2_a", "ec2_b"}, ChecksErrored: []string{"ec2_b"}},
+		{Service: "iam", Status: rampart.ServiceFailed, Checks: []string{"iam_a"}},
+		{Service: "prowler-s3", Status: rampart.ServiceOK}, // external: no check list
+	}}
+	tests := []struct {
+		service, control string
+		want             bool
+	}{
+		{"ec2", "ec2_a", true},
+		{"ec2", "ec2_b", false}, // errored
+		{"iam", "iam_a", false}, // module failed
+		{"prowler-s3", "anything", true},
+		{"s3", "s3_x", false}, // not scanned at all
+	}
+	for _, tt := range tests {
+		if got := u.Covers(tt.service, tt.control); got != tt.want {
+			t.Errorf("Covers(%s, %s) = %v, want %v", tt.service, tt.control, got, tt.want)
+		}
+	}
+}
+
+func TestObserveTransitions(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	t1 := t0.Add(time.Hour)
+	obs := func(st rampart.Status) rampart.Finding {
+		return rampart.Finding{FindingID: "f", ScanID: "s", Status: st, Severity: rampart.SeverityHigh}
+	}
+	resolved := func(st rampart.Status) *rampart.Finding {
+		f := obs(st)
+		f.FirstSeenAt, f.LastSeenAt, f.ResolvedAt = t0, t0, &t0
+		return &f
+	}
+	open := func(st rampart.Status) *rampart.Finding {
+		f := obs(st)
+		f.FirstSeenAt, f.LastSeenAt = t0, t0
+		return &f
+	}
+	tests := []struct {
+		name         string
+		cur          *rampart.Finding
+		obs          rampart.Status
+		want         rampart.EventType // "" = ignored
+		wantResolved bool
+	}{
+		{"new", nil, rampart.StatusFail, rampart.EventDetected, false},
+		{"still failing", open(rampart.StatusFail), rampart.StatusFail, rampart.EventSeen, false},
+		{"fixed", open(rampart.StatusFail), rampart.StatusPass, rampart.EventResolved, true},
+		{"regressed", resolved(rampart.StatusPass), rampart.StatusFail, rampart.EventReopened, false},
+		{"passing starts failing", open(rampart.StatusPass), rampart.StatusFail, rampart.EventDetected, false},
+		{"not evaluated never hides a failure", open(rampart.StatusFail), rampart.StatusNotEvaluated, "", false},
+		{"not evaluated over pass", open(rampart.StatusPass), rampart.StatusNotEvaluated, rampart.EventChanged, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			row, evs := rampart.Observe(tt.cur, obs(tt.obs), "u", t1)
+			if tt.want == "" {
+				if row != nil || evs != nil {
+					t.Fatalf("want ignored, got %+v %+v", row, evs)
+				}
+				return
+			}
+			if len(evs) != 1 || evs[0].Type != tt.want {
+				t.Fatalf("events %+v, want one %s", evs, tt.want)
+			}
+			if (row.ResolvedAt != nil) != tt.wantResolved {
+				t.Errorf("resolved_at %v, want resolved=%v", row.ResolvedAt, tt.wantResolved)
+			}
+			if !row.LastSeenAt.Equal(t1) {
+				t.Errorf("last_seen_at %v, want %v", row.LastSeenAt, t1)
+			}
+			if tt.cur != nil && !row.FirstSeenAt.Equal(t0) {
+				t.Errorf("first_seen_at %v, want kept %v", row.FirstSeenAt, t0)
+			}
+			// Replaying the event gives the same row.
+			if got := rampart.ApplyEvent(tt.cur, evs[0]); got.Status != row.Status || (got.ResolvedAt == nil) != (row.ResolvedAt == nil) || !got.LastSeenAt.Equal(row.LastSeenAt) {
+				t.Errorf("ApplyEvent gives %+v, Observe %+v", got, row)
+			}
+		})
+	}
+}
+
+func TestFindingIDUsesTheWholeKey(t *testing.T) {
+	base := []string{"aws", "lz", "111111111111", "us-east-1", "ec2", "sg-1", "ctl"}
+	id := rampart.FindingID(base[0], base[1], base[2], base[3], base[4], base[5], base[6])
+	for i := range base {
+		k := append([]string(nil), base...)
+		k[i] += "x"
+		if rampart.FindingID(k[0], k[1], k[2], k[3], k[4], k[5], k[6]) == id {
+			t.Errorf("changing key part %d kept the same finding_id", i)
+		}
+	}
+	// Field boundaries matter: ("ab","c") differs from ("a","bc").
+	if rampart.FindingID("a", "bc", "", "", "", "", "") == rampart.FindingID("ab", "c", "", "", "", "", "") {
+		t.Error("key parts are not delimited")
+	}
+}
