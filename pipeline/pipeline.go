@@ -105,8 +105,21 @@ func (e *Engine) Run(ctx context.Context, lzs []rampart.LandingZone, opts RunOpt
 	r := &run{e: e, opts: opts, lzs: map[string]*lzRun{}, regions: map[string]*regionCache{}, cfgs: map[string]aws.Config{}}
 
 	var plan dispatch.Plan
-	for _, lz := range lzs {
-		lr, err := e.prepare(ctx, lz)
+	// Landing zones are enumerated concurrently: one whose endpoint is slow
+	// or down does not hold up the others.
+	prepared := make([]*lzRun, len(lzs))
+	errs := make([]error, len(lzs))
+	var wg sync.WaitGroup
+	for i, lz := range lzs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			prepared[i], errs[i] = e.prepare(ctx, lz)
+		}()
+	}
+	wg.Wait()
+	for i, lz := range lzs {
+		lr, err := prepared[i], errs[i]
 		rep.LandingZones = append(rep.LandingZones, lr.report)
 		if err != nil {
 			e.Logger.Error("enumeration failed", "lz", lz.ID, "error", err)

@@ -80,6 +80,17 @@ func (a *app) scan(ctx context.Context, cfg *config.Config, f scanFlags) (*pipel
 	if err != nil {
 		return rep, fmt.Errorf("scan: %w", err)
 	}
+	// A landing zone that could not be scanned at all fails the command, so
+	// schedulers and CI notice; partial scans are reported in the summary.
+	var failed []string
+	for _, lr := range rep.LandingZones {
+		if lr.EnumerationError != nil || lr.Scan.Status == rampart.UnitFailed {
+			failed = append(failed, lr.LandingZone.ID)
+		}
+	}
+	if len(failed) > 0 {
+		return rep, &exitError{1, fmt.Errorf("scan failed for landing zone(s) %s", strings.Join(failed, ", "))}
+	}
 	return rep, nil
 }
 
