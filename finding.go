@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -111,6 +112,11 @@ type Finding struct {
 	// ErrorClass is set when Status is NOT_EVALUATED.
 	ErrorClass ErrorClass `json:"error_class,omitempty"`
 
+	// Sources names the scanners that reported this finding ("native",
+	// "prowler"), sorted and without duplicates. A Prowler and a native
+	// observation with the same dedup key are one finding listing both.
+	Sources []string `json:"sources"`
+
 	// Scope is the region of the scan unit that produced the finding
 	// (GlobalRegion for global services). Lifecycle resolution is scoped by it.
 	Scope string `json:"-"`
@@ -149,4 +155,25 @@ type FindingFilter struct {
 	OnlyOpen bool
 	Limit    int
 	Offset   int
+}
+
+// Finding sources: the scanners that can report a finding.
+const (
+	SourceNative  = "native"
+	SourceProwler = "prowler"
+)
+
+// MergeSources returns the sorted union of a and b without duplicates or
+// empty names, or nil when there is none.
+func MergeSources(a, b []string) []string {
+	var out []string
+	for _, xs := range [][]string{a, b} {
+		for _, x := range xs {
+			if x != "" && !slices.Contains(out, x) {
+				out = append(out, x)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -1,6 +1,10 @@
 package rampart
 
-import "time"
+import (
+	"reflect"
+	"slices"
+	"time"
+)
 
 // EventType is the kind of a finding lifecycle event.
 type EventType string
@@ -69,6 +73,7 @@ func Observe(cur *Finding, obs Finding, unitID string, at time.Time) (*Finding, 
 	next.LastSeenAt = at
 	next.FirstSeenAt = at
 	next.ResolvedAt = nil
+	next.Sources = MergeSources(nil, obs.Sources)
 	ev := FindingEvent{FindingID: obs.FindingID, At: at, ScanID: obs.ScanID, UnitID: unitID}
 
 	if cur == nil {
@@ -82,6 +87,9 @@ func Observe(cur *Finding, obs Finding, unitID string, at time.Time) (*Finding, 
 	}
 	next.FirstSeenAt = cur.FirstSeenAt
 	next.ResolvedAt = cur.ResolvedAt
+	// One finding, several scanners: the row lists every source that
+	// reported it.
+	next.Sources = MergeSources(cur.Sources, obs.Sources)
 	switch {
 	case obs.Status == StatusFail && cur.ResolvedAt != nil:
 		ev.Type = EventReopened
@@ -126,7 +134,13 @@ func sameContent(a, b *Finding) bool {
 		return false
 	}
 	x.ResolvedAt, y.ResolvedAt = nil, nil
-	return x.FirstSeenAt.Equal(y.FirstSeenAt) && x.withoutTimes() == y.withoutTimes()
+	if !slices.Equal(x.Sources, y.Sources) {
+		return false
+	}
+	x.Sources, y.Sources = nil, nil
+	// Finding holds a slice, so it is not comparable with ==; Sources were
+	// compared above and every other field is a scalar or a time.
+	return x.FirstSeenAt.Equal(y.FirstSeenAt) && reflect.DeepEqual(x.withoutTimes(), y.withoutTimes())
 }
 
 func (f Finding) withoutTimes() Finding {

@@ -192,6 +192,11 @@ func csvValue(v reflect.Value) (string, error) {
 		return strconv.FormatInt(v.Int(), 10), nil
 	case reflect.Bool:
 		return strconv.FormatBool(v.Bool()), nil
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.String {
+			// A list of names (sources): comma-separated in one cell.
+			return strings.Join(v.Interface().([]string), ","), nil
+		}
 	}
 	return "", fmt.Errorf("export: csv: no format for %s", v.Type())
 }

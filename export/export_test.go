@@ -42,6 +42,7 @@ func fixture() []rampart.Finding {
 			OwnerTeam: "payments-team", BusinessUnit: "retail", Environment: "production",
 			FirstSeenAt: first, LastSeenAt: last,
 			StatusExtended: "Bucket policy grants s3:GetObject to *.",
+			Sources:        []string{rampart.SourceNative, rampart.SourceProwler},
 		},
 		{
 			ScanID: "scan_20260428_001", LandingZoneID: "lz-retail-prod",
@@ -53,6 +54,7 @@ func fixture() []rampart.Finding {
 			Framework: "CIS-2.0", RequirementID: "1.5",
 			Environment: "production", FirstSeenAt: first, LastSeenAt: last, ResolvedAt: &resolved,
 			StatusExtended: "MFA is enabled for the root user.",
+			Sources:        []string{rampart.SourceNative},
 		},
 		{
 			ScanID: "scan_20260428_002", LandingZoneID: "lz-data-legacy",
@@ -225,6 +227,7 @@ func TestCSVRoundTrip(t *testing.T) {
 			"business_unit": f.BusinessUnit, "environment": f.Environment,
 			"first_seen_at": f.FirstSeenAt.Format(time.RFC3339), "last_seen_at": f.LastSeenAt.Format(time.RFC3339),
 			"resolved_at": resolved, "status_extended": f.StatusExtended, "error_class": string(f.ErrorClass),
+			"sources": strings.Join(f.Sources, ","),
 		}
 		if !reflect.DeepEqual(got, wantRow) {
 			t.Errorf("row %d:\n got %q\nwant %q", i, got, wantRow)

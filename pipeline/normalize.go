@@ -120,6 +120,7 @@ func Normalize(lz rampart.LandingZone, acct rampart.Account, u rampart.ScanUnit,
 		ControlID: m.ID, Title: m.Title, Severity: m.Severity, Status: cr.Status, Remediation: remediation,
 		OwnerTeam: owner, BusinessUnit: firstNonEmpty(acct.BusinessUnit, lz.BusinessUnit), Environment: env,
 		StatusExtended: cr.StatusExtended, ErrorClass: cr.ErrorClass, Scope: u.Region,
+		Sources: []string{rampart.SourceNative},
 	}
 	f.Framework, f.RequirementID = primaryMapping(m.Compliance)
 	f.RiskScore, f.RiskReason = risk.Score(&f)

@@ -16,10 +16,11 @@ import (
 const findingColumns = `finding_id, scan_id, landing_zone_id, account_id, account_name, region, scope,
 	cloud_provider, resource_id, resource_type, resource_name, service, control_id, title, severity,
 	severity_rank, status, risk_score, risk_reason, remediation, framework, requirement_id, owner_team,
-	business_unit, environment, first_seen_at, last_seen_at, resolved_at, status_extended, error_class`
+	business_unit, environment, first_seen_at, last_seen_at, resolved_at, status_extended, error_class,
+	sources`
 
 const upsertFindingSQL = `INSERT INTO findings (` + findingColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (finding_id) DO UPDATE SET
 		scan_id = excluded.scan_id, landing_zone_id = excluded.landing_zone_id,
 		account_id = excluded.account_id, account_name = excluded.account_name,
@@ -34,7 +35,7 @@ const upsertFindingSQL = `INSERT INTO findings (` + findingColumns + `)
 		business_unit = excluded.business_unit, environment = excluded.environment,
 		first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
 		resolved_at = excluded.resolved_at, status_extended = excluded.status_extended,
-		error_class = excluded.error_class`
+		error_class = excluded.error_class, sources = excluded.sources`
 
 func findingArgs(f *rampart.Finding) []any {
 	return []any{f.FindingID, f.ScanID, f.LandingZoneID, f.AccountID, f.AccountName, f.Region, f.Scope,
@@ -42,20 +43,23 @@ func findingArgs(f *rampart.Finding) []any {
 		string(f.Severity), f.Severity.Rank(), string(f.Status), f.RiskScore, f.RiskReason, f.Remediation,
 		f.Framework, f.RequirementID, f.OwnerTeam, f.BusinessUnit, f.Environment,
 		formatTime(f.FirstSeenAt), formatTime(f.LastSeenAt), nullTimePtr(f.ResolvedAt),
-		f.StatusExtended, string(f.ErrorClass)}
+		f.StatusExtended, string(f.ErrorClass), strings.Join(f.Sources, ",")}
 }
 
 func scanFinding(r interface{ Scan(...any) error }) (rampart.Finding, error) {
 	var f rampart.Finding
-	var severity, status, class, first, last string
+	var severity, status, class, first, last, sources string
 	var rank int
 	var resolved sql.NullString
 	if err := r.Scan(&f.FindingID, &f.ScanID, &f.LandingZoneID, &f.AccountID, &f.AccountName, &f.Region, &f.Scope,
 		&f.CloudProvider, &f.ResourceID, &f.ResourceType, &f.ResourceName, &f.Service, &f.ControlID, &f.Title,
 		&severity, &rank, &status, &f.RiskScore, &f.RiskReason, &f.Remediation,
 		&f.Framework, &f.RequirementID, &f.OwnerTeam, &f.BusinessUnit, &f.Environment,
-		&first, &last, &resolved, &f.StatusExtended, &class); err != nil {
+		&first, &last, &resolved, &f.StatusExtended, &class, &sources); err != nil {
 		return f, err
+	}
+	if sources != "" {
+		f.Sources = strings.Split(sources, ",")
 	}
 	f.Severity, f.Status, f.ErrorClass = rampart.Severity(severity), rampart.Status(status), rampart.ErrorClass(class)
 	var err error
@@ -177,6 +181,9 @@ func decodeSnapshot(s sql.NullString) (*rampart.Finding, error) {
 		return nil, fmt.Errorf("decode snapshot: %w", err)
 	}
 	f.Scope = sj.Scope
+	if len(f.Sources) == 0 {
+		f.Sources = nil // "[]" and null both read back as the column's ''
+	}
 	if f.ResolvedAt != nil {
 		t := f.ResolvedAt.UTC()
 		f.ResolvedAt = &t
