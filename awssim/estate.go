@@ -38,14 +38,20 @@ type Estate struct {
 	Organizations []*Organization `yaml:"organizations"`
 	// Faults are the initial fault injections (see Server.SetFaults).
 	Faults []Fault `yaml:"faults"`
+	// Quotas, when set, throttle calls per API family as AWS does (see
+	// Quotas and QuotaFamilies in quota.go).
+	Quotas *Quotas `yaml:"quotas"`
 }
 
-// Latency delays every served call by Fixed, or by a uniformly random
-// duration in [Min, Max] when Max is set.
+// Latency delays every served call by Fixed, plus a uniformly random
+// duration in [Min, Max] when Max is set, or a log-normal one with median
+// P50 and 99th percentile P99 when P50 is set.
 type Latency struct {
 	Fixed time.Duration `yaml:"fixed"`
 	Min   time.Duration `yaml:"min"`
 	Max   time.Duration `yaml:"max"`
+	P50   time.Duration `yaml:"p50"`
+	P99   time.Duration `yaml:"p99"`
 }
 
 // Region is one AWS region.

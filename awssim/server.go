@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,6 +29,9 @@ type Options struct {
 	PageSize int
 	// Logger receives one debug line per call. Defaults to discarding.
 	Logger *slog.Logger
+	// QuotaNow is the clock of the throttling token buckets (quota.go).
+	// Defaults to time.Now; tests inject a manual clock.
+	QuotaNow func() time.Time
 }
 
 // Server is the AWS simulator. It is an http.Handler; Start serves it on a
@@ -45,6 +47,8 @@ type Server struct {
 
 	faultMu sync.Mutex
 	faults  []*faultState
+
+	quota quotaState // throttling buckets (quota.go)
 
 	callMu sync.Mutex
 	calls  []Call
@@ -241,8 +245,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.fail(e)
 		return
 	}
-	if e := s.applyFaults(c); e != nil {
+	if e := s.applyQuota(c); e != nil {
 		c.fail(e)
+		return
+	}
+	if e := s.applyFaults(c); e != nil {
+		if e != errAnswered {
+			c.fail(e)
+		}
 		return
 	}
 	if err := s.sleep(r.Context(), s.latency()); err != nil {
@@ -385,20 +395,14 @@ func (s *Server) applyFaults(c *call) *awsError {
 	case FaultInternalError:
 		return internalError(c.service)
 	}
-	return nil
+	return s.extraFault(c, kind)
 }
 
 func (s *Server) latency() time.Duration {
 	s.mu.RLock()
 	l := s.estate.Latency
 	s.mu.RUnlock()
-	d := s.opts.Latency + l.Fixed
-	if l.Max > l.Min {
-		d += l.Min + rand.N(l.Max-l.Min+1)
-	} else {
-		d += l.Min
-	}
-	return d
+	return s.opts.Latency + l.sample()
 }
 
 func (s *Server) sleep(ctx context.Context, d time.Duration) error {
@@ -417,7 +421,7 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) error {
 
 func (s *Server) record(c *call, start time.Time, startSeq uint64) {
 	status := c.status
-	if status == 0 {
+	if status == 0 && c.errCode == "" {
 		status = http.StatusOK
 	}
 	acct := ""

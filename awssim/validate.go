@@ -110,8 +110,13 @@ func (v *validator) errorf(path p, format string, args ...any) {
 }
 
 func (v *validator) estate(e *Estate) {
-	if e.Latency.Max < e.Latency.Min || e.Latency.Fixed < 0 || e.Latency.Min < 0 {
-		v.errorf(p{"latency"}, "need 0 <= min <= max and fixed >= 0")
+	if err := e.Latency.validate(); err != nil {
+		v.errorf(p{"latency"}, "%v", err)
+	}
+	if e.Quotas != nil {
+		if err := e.Quotas.validate(); err != nil {
+			v.errorf(p{"quotas"}, "%v", err)
+		}
 	}
 	if len(e.Regions) == 0 {
 		v.errorf(p{"regions"}, "at least one region is required")
@@ -637,7 +642,7 @@ func (v *validator) fault(f *Fault, fp p, regions map[string]bool) {
 
 func (f *Fault) validate() error {
 	if !faultKinds[f.Kind] {
-		return fmt.Errorf("fault kind must be throttle, access_denied, internal_error or latency, not %q", f.Kind)
+		return fmt.Errorf("fault kind must be throttle, access_denied, internal_error, latency, expired_token, connection_reset or malformed, not %q", f.Kind)
 	}
 	if f.Service != "" && f.Service != "*" && !serviceNames[f.Service] {
 		return fmt.Errorf("unknown fault service %q (want sts, organizations, iam, s3 or ec2)", f.Service)
