@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -59,6 +60,12 @@ type Options struct {
 	// ID, the operation and the class of the error being retried. It must
 	// be safe for concurrent use and must not block.
 	OnRetry func(service, operation string, class rampart.ErrorClass)
+	// RetryMode is RetryAdaptive (default), RetryStandard or
+	// RetrySDKAdaptive; see ratelimit.go.
+	RetryMode string
+	// Limiters, with RetryAdaptive, are the client-side rate limiters to
+	// share; nil makes new ones.
+	Limiters *Limiters
 }
 
 // Factory makes the aws.Configs Rampart scans with: each carries the
@@ -69,6 +76,8 @@ type Factory struct {
 	pathStyle bool
 	partition string
 	rand      func() float64 // backoff randomness; nil = math/rand/v2
+	limiters  *Limiters      // RetryAdaptive only
+	scopes    sync.Map       // credentials provider → rate-control scope
 }
 
 // NewFactory returns a Factory for opts, with defaults filled in.
@@ -84,7 +93,17 @@ func NewFactory(opts Options) *Factory {
 	}
 	opts.SharedConfigFiles = slices.Clone(opts.SharedConfigFiles)
 	opts.SharedCredentialsFiles = slices.Clone(opts.SharedCredentialsFiles)
+	if opts.RetryMode == "" {
+		opts.RetryMode = RetryAdaptive
+	}
+	if opts.RetryMode == RetryAdaptive && opts.Limiters == nil {
+		opts.Limiters = NewLimiters()
+	}
+	if opts.RetryMode != RetryAdaptive {
+		opts.Limiters = nil
+	}
 	return &Factory{
+		limiters:  opts.Limiters,
 		opts:      opts,
 		pathStyle: opts.EndpointURL != "" || os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != "",
 		partition: partitionOf(opts.HomeRegion),
@@ -145,6 +164,7 @@ func (f *Factory) Base(ctx context.Context, profile, region string) (aws.Config,
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 		return aws.Config{}, classifyBase(fmt.Errorf("awsclient: retrieve credentials (profile %q): %w", profile, err))
 	}
+	f.setScope(&cfg, baseScope(profile), true)
 	return cfg, nil
 }
 
@@ -178,6 +198,7 @@ func (f *Factory) ForAccount(base aws.Config, accountID, roleName, externalID, r
 	}
 	stsCfg := base.Copy()
 	f.harden(&stsCfg, f.opts.HomeRegion)
+	f.setScope(&stsCfg, f.scopeOf(base), false) // credential vending is the landing zone's shared quota
 	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(stsCfg), f.RoleARN(accountID, roleName),
 		func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = SessionName
@@ -188,9 +209,14 @@ func (f *Factory) ForAccount(base aws.Config, accountID, roleName, externalID, r
 		})
 	cfg := base.Copy()
 	f.harden(&cfg, region)
-	cfg.Credentials = aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
+	cache := aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
 		o.ExpiryWindow = expiryWindow
 	})
+	cfg.Credentials = cache
+	cfg.Retryer = func() aws.Retryer {
+		return refreshRetryer{RetryerV2: f.newRetryer().(aws.RetryerV2), invalidate: cache.Invalidate}
+	}
+	f.setScope(&cfg, "acct:"+accountID, false)
 	return cfg
 }
 

@@ -82,13 +82,24 @@ func (b *Backoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
 // bucket (the SDK default of 500 tokens; a throttling retry costs 5): a
 // service that keeps failing stops being retried without starving the
 // account's other clients.
+//
+// Other retry modes (Options.RetryMode) replace the standard retryer with
+// their own (ratelimit.go).
 func (f *Factory) newRetryer() aws.Retryer {
-	std := retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = f.opts.MaxAttempts
-		o.MaxBackoff = f.opts.MaxBackoff
-		o.Backoff = &Backoff{Max: f.opts.MaxBackoff, Rand: f.rand}
-		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: extraRetryableCodes})
-	})
+	var std aws.RetryerV2
+	switch f.opts.RetryMode {
+	case RetryAdaptive:
+		std = f.adaptiveRetryer()
+	case RetrySDKAdaptive:
+		std = f.sdkAdaptiveRetryer()
+	default:
+		std = retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = f.opts.MaxAttempts
+			o.MaxBackoff = f.opts.MaxBackoff
+			o.Backoff = &Backoff{Max: f.opts.MaxBackoff, Rand: f.rand}
+			o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: extraRetryableCodes})
+		})
+	}
 	if f.opts.OnRetry == nil {
 		return std
 	}

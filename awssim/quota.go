@@ -197,6 +197,7 @@ type bucketState struct {
 type quotaState struct {
 	mu      sync.Mutex
 	buckets map[string]*bucketState
+	expired map[string]bool // access keys whose session expired (FaultExpiredToken)
 }
 
 // take takes one token from the bucket key of shape b at now, refilling
@@ -224,7 +225,14 @@ func (q *quotaState) take(key string, b TokenBucket, now time.Time) bool {
 }
 
 // applyQuota throttles c when its bucket is empty.
+// It also answers calls made with an expired session key.
 func (s *Server) applyQuota(c *call) *awsError {
+	s.quota.mu.Lock()
+	expired := s.quota.expired[c.cred.AccessKey]
+	s.quota.mu.Unlock()
+	if expired {
+		return expiredTokenError(c.service)
+	}
 	s.mu.RLock()
 	q := s.estate.Quotas
 	s.mu.RUnlock()
@@ -270,9 +278,9 @@ func quotaThrottleError(service string) *awsError {
 
 // More fault kinds (see the package documentation).
 const (
-	// FaultExpiredToken answers the service's expired-token error and
-	// forgets the caller's temporary session, as if it expired mid-scan:
-	// later calls with the same key fail too until new credentials are
+	// FaultExpiredToken expires the caller's temporary session, as if it
+	// ran out mid-scan: this call and every later call with the same key
+	// get the service's expired-token error until new credentials are
 	// obtained.
 	FaultExpiredToken = "expired_token"
 	// FaultConnectionReset closes the connection without a response.
@@ -305,9 +313,12 @@ func expiredTokenError(service string) *awsError {
 func (s *Server) extraFault(c *call, kind string) *awsError {
 	switch kind {
 	case FaultExpiredToken:
-		s.sessMu.Lock()
-		delete(s.sessions, c.cred.AccessKey)
-		s.sessMu.Unlock()
+		s.quota.mu.Lock()
+		if s.quota.expired == nil {
+			s.quota.expired = map[string]bool{}
+		}
+		s.quota.expired[c.cred.AccessKey] = true
+		s.quota.mu.Unlock()
 		return expiredTokenError(c.service)
 	case FaultConnectionReset:
 		c.status, c.errCode, c.wrote = 0, "ConnectionReset", true

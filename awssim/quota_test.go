@@ -282,14 +282,14 @@ func TestNewFaultKinds(t *testing.T) {
 	member := s.member("111100000003", retailExtID, "us-east-1")
 	cl := ec2Client(member)
 	wantCode(t, func() error { _, err := cl.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}); return err }(), "RequestExpired")
-	// The session is gone: the same key keeps failing with an auth error.
-	_, err = cl.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{})
-	wantCode(t, err, "AuthFailure")
+	// The session stays expired: the same key keeps failing.
+	_, err = iamClient(member).ListUsers(ctx, &iam.ListUsersInput{})
+	wantCode(t, err, "ExpiredToken")
 	codes := map[string]int{}
 	for _, c := range s.Calls() {
 		codes[c.ErrorCode]++
 	}
-	if codes["ConnectionReset"] != 1 || codes["Malformed"] != 1 || codes["RequestExpired"] != 1 {
+	if codes["ConnectionReset"] != 1 || codes["Malformed"] != 1 || codes["RequestExpired"] != 1 || codes["ExpiredToken"] != 1 {
 		t.Errorf("call log codes %v", codes)
 	}
 }
