@@ -91,6 +91,11 @@ type Scan struct {
 	UnitRetries int
 	// MaxConcurrentUnits caps the units running at once across all landing zones.
 	MaxConcurrentUnits int
+	// RateControl is "adaptive" (default: client-side rate limiters that
+	// learn each API family's quota, adaptive account concurrency per
+	// landing zone) or "fixed" (SDK standard retries and each landing
+	// zone's max_concurrent_accounts).
+	RateControl string
 }
 
 // LandingZone returns the landing zone with the given id.

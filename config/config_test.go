@@ -78,7 +78,7 @@ func TestLoadExample(t *testing.T) {
 			MaxAttempts:        8,
 			MaxBackoff:         20 * time.Second,
 			UnitRetries:        2,
-			MaxConcurrentUnits: 16,
+			MaxConcurrentUnits: 16, RateControl: "adaptive",
 		},
 		DataDir:   "/var/lib/rampart",
 		Artifacts: "s3://acme-rampart-artifacts/rampart",
@@ -127,7 +127,7 @@ func TestDefaults(t *testing.T) {
 			MaxAttempts:        8,
 			MaxBackoff:         20 * time.Second,
 			UnitRetries:        2,
-			MaxConcurrentUnits: 16,
+			MaxConcurrentUnits: 16, RateControl: "adaptive",
 		},
 	}
 	if !reflect.DeepEqual(got, want) {

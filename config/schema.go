@@ -44,6 +44,7 @@ func (d *decoder) document(data []byte) *Config {
 			MaxBackoff:         DefaultMaxBackoff,
 			UnitRetries:        DefaultUnitRetries,
 			MaxConcurrentUnits: DefaultMaxConcurrentUnits,
+			RateControl:        "adaptive",
 		},
 	}
 	var idLines []int // line of each landing zone's id
@@ -138,6 +139,14 @@ func (d *decoder) scan(n *yaml.Node, path string, s *Scan) {
 		"max_concurrent_units": func(n *yaml.Node, p string) {
 			if v, ok := d.intRange(n, p, 1, 1000); ok {
 				s.MaxConcurrentUnits = v
+			}
+		},
+		"rate_control": func(n *yaml.Node, p string) {
+			switch v := d.str(n, p); v {
+			case "adaptive", "fixed":
+				s.RateControl = v
+			default:
+				d.errorf(n.Line, p, "must be adaptive or fixed, not %q", v)
 			}
 		},
 	})

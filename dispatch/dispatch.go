@@ -43,6 +43,12 @@ type Group struct {
 	// MaxUnitsPerAccount caps concurrent units of one account (default 2).
 	MaxUnitsPerAccount int
 	Units              []rampart.ScanUnit
+	// Policy is PolicyFixed (MaxAccounts) or PolicyAdaptive (default ""
+	// means fixed, so plans built by hand keep their cap); see adaptive.go.
+	Policy string
+	// SharedThrottles, for PolicyAdaptive, counts throttling answers on
+	// the landing zone's shared quotas (credential vending, Organizations).
+	SharedThrottles func() uint64
 }
 
 // Plan is what one Dispatch call runs.
@@ -149,16 +155,23 @@ func (d *Local) Dispatch(ctx context.Context, plan Plan) error {
 		if perAcc <= 0 {
 			perAcc = 2
 		}
-		lzSem := make(chan struct{}, maxAcc)
+		var lzSem gate = make(fixedGate, maxAcc)
+		if g.Policy == PolicyAdaptive {
+			ag := NewAdaptiveGate(max(DefaultAdaptiveInitial, maxAcc), DefaultAdaptiveMax, g.SharedThrottles)
+			stepCtx, stop := context.WithCancel(ctx)
+			defer stop()
+			go ag.run(stepCtx, DefaultAdaptiveInterval)
+			lzSem = ag
+		}
 		for _, units := range byAccount(g.Units) {
 			wg.Add(1)
 			go func(units []rampart.ScanUnit) {
 				defer wg.Done()
-				if !acquire(ctx, lzSem) {
+				if !lzSem.Acquire(ctx) {
 					failErr(fmt.Errorf("dispatch: lz %s account %s: %w", g.LandingZoneID, units[0].AccountID, ctx.Err()))
 					return
 				}
-				defer func() { <-lzSem }()
+				defer lzSem.Release()
 				d.runAccount(ctx, units, perAcc, global, failErr)
 			}(units)
 		}

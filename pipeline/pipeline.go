@@ -56,6 +56,9 @@ type Engine struct {
 	// dispatch.NewLocal with DispatchOptions.
 	NewDispatcher   func(exec dispatch.Executor) dispatch.Dispatcher
 	DispatchOptions dispatch.Options
+	// RateControl is each landing zone's dispatch policy:
+	// dispatch.PolicyAdaptive or dispatch.PolicyFixed ("" = fixed).
+	RateControl string
 }
 
 // RunOptions select what a run scans.
@@ -126,12 +129,18 @@ func (e *Engine) Run(ctx context.Context, lzs []rampart.LandingZone, opts RunOpt
 			continue
 		}
 		r.lzs[lz.ID] = lr
-		plan.Groups = append(plan.Groups, dispatch.Group{
+		g := dispatch.Group{
 			LandingZoneID:      lz.ID,
 			MaxAccounts:        lz.MaxConcurrentAccounts,
 			MaxUnitsPerAccount: lz.MaxConcurrentUnitsPerAccount,
 			Units:              lr.units,
-		})
+			Policy:             e.RateControl,
+		}
+		if st, ok := e.AWS.(interface{ SharedThrottles(profile string) uint64 }); ok {
+			profile := lz.Profile
+			g.SharedThrottles = func() uint64 { return st.SharedThrottles(profile) }
+		}
+		plan.Groups = append(plan.Groups, g)
 	}
 
 	var d dispatch.Dispatcher

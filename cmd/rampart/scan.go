@@ -193,6 +193,7 @@ func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string)
 		HomeRegion:             home,
 		MaxAttempts:            cfg.Scan.MaxAttempts,
 		MaxBackoff:             cfg.Scan.MaxBackoff,
+		RetryMode:              retryModeOf(cfg.Scan.RateControl),
 	})
 	e := &pipeline.Engine{
 		Store: store, Artifacts: arts, AWS: factory, Enumerate: awsclient.Enumerator{}, Registry: reg,
@@ -202,8 +203,25 @@ func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string)
 			UnitTimeout:        cfg.Scan.UnitTimeout,
 			UnitRetries:        cfg.Scan.UnitRetries,
 		},
+		RateControl: dispatchPolicyOf(cfg.Scan.RateControl),
 	}
 	return e, func() { store.Close() }, nil
+}
+
+// retryModeOf and dispatchPolicyOf map scan.rate_control to the AWS
+// clients' retry mode and the dispatcher's policy.
+func retryModeOf(rateControl string) string {
+	if rateControl == "fixed" {
+		return awsclient.RetryStandard
+	}
+	return awsclient.RetryAdaptive
+}
+
+func dispatchPolicyOf(rateControl string) string {
+	if rateControl == "fixed" {
+		return dispatch.PolicyFixed
+	}
+	return dispatch.PolicyAdaptive
 }
 
 func firstNonEmpty(xs ...string) string {
