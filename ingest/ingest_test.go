@@ -131,7 +131,7 @@ func TestFixtures(t *testing.T) {
 			provider: "gcp", account: "<project_id>", accountName: "<project_name>", region: "global",
 			resourceID: "<uid>", resourceType: "FirewallRule", resourceName: "<resource_id>", service: "networking",
 			control: "compute_firewall_rdp_access_from_the_internet_allowed",
-			title: "Ensure That RDP Access Is Restricted From the Internet", severity: rampart.SeverityCritical,
+			title:   "Ensure That RDP Access Is Restricted From the Internet", severity: rampart.SeverityCritical,
 			status: rampart.StatusFail, framework: "CIS-3.0", requirement: "3.7", remediationPrefix: "Ensure that Google Cloud Virtual Private Cloud",
 			statusExtPrefix: "Firewall <resource_id> does exposes port 3389 (RDP) to the internet.", time: time.Unix(1739539640, 0).UTC(),
 		}},
@@ -142,7 +142,7 @@ func TestFixtures(t *testing.T) {
 			control: "apiserver_anonymous_requests", title: "Ensure that the --anonymous-auth argument is set to false",
 			severity: rampart.SeverityHigh, status: rampart.StatusPass, framework: "CIS-1.10", requirement: "1.2.1",
 			remediationPrefix: "Ensure the --anonymous-auth argument in the API server is set to false",
-			statusExtPrefix: "API Server does not have anonymous-auth enabled in pod <pod>.", time: time.Unix(1739539658, 0).UTC(),
+			statusExtPrefix:   "API Server does not have anonymous-auth enabled in pod <pod>.", time: time.Unix(1739539658, 0).UTC(),
 		}},
 		{"example_output_aws.csv", ingest.FormatCSV, 4, 0, want{
 			provider: "aws", account: "<account_uid>", region: "<region>", resourceID: "<resource_uid>",

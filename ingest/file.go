@@ -1,0 +1,195 @@
+package ingest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rampart-cspm/rampart"
+	"github.com/rampart-cspm/rampart/risk"
+)
+
+// Tx is one external scan being written atomically (sqlite.Ingest).
+type Tx interface {
+	Observe(f rampart.Finding, at time.Time) error
+	Finish(arts []rampart.Artifact, finished time.Time) (rampart.CommitStats, []rampart.ScanUnit, error)
+	Rollback()
+}
+
+// Store is what ingesting a file needs from the store.
+type Store interface {
+	// ArtifactBySHA256 finds an artifact of a scan of landing zone lzID
+	// with a kind starting with kindPrefix.
+	ArtifactBySHA256(ctx context.Context, lzID, kindPrefix, sha string) (rampart.Artifact, bool, error)
+	Begin(ctx context.Context, scan rampart.Scan) (Tx, error)
+	ListAccounts(ctx context.Context, lzID string) ([]rampart.Account, error)
+}
+
+// Ingester ingests Prowler files as scans of one landing zone.
+type Ingester struct {
+	Store     Store
+	Artifacts rampart.ArtifactStore
+	// LandingZone gives owner, business unit and environment to accounts
+	// the store does not know; only its ID is required.
+	LandingZone rampart.LandingZone
+	// DefaultAccount is the Kubernetes cluster of records that name none.
+	DefaultAccount string
+	// SkipInvalid skips records that cannot be mapped (counted in
+	// Result.Skipped) instead of failing the file.
+	SkipInvalid bool
+	Now         func() time.Time
+}
+
+// Result is the outcome of ingesting one file.
+type Result struct {
+	File      string
+	Format    Format
+	SHA256    string
+	Size      int64
+	Duplicate bool // the same bytes were ingested before: nothing changed
+	ScanID    string
+	Records   int // records read and applied (duplicates in the file included)
+	Skipped   int // invalid records skipped (SkipInvalid)
+	Muted     int
+	Units     []rampart.ScanUnit
+	Stats     rampart.CommitStats
+}
+
+// ArtifactKind is the kind prefix of ingested Prowler files.
+const ArtifactKind = "prowler-"
+
+// File ingests the Prowler output at path as one scan (scanner "prowler"):
+// the file is hashed, stored as an artifact, streamed and committed in one
+// transaction with a unit per (account, region). A file whose sha256 was
+// ingested into the landing zone before is reported as a duplicate and
+// changes nothing. A record
+// that cannot be mapped fails the whole file, leaving the store as it was,
+// unless SkipInvalid; a malformed or truncated file always fails.
+func (g *Ingester) File(ctx context.Context, path string) (Result, error) {
+	res := Result{File: path}
+	now := time.Now
+	if g.Now != nil {
+		now = g.Now
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return res, fmt.Errorf("ingest %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if res.Size, err = io.Copy(h, f); err != nil {
+		return res, fmt.Errorf("ingest %s: read: %w", path, err)
+	}
+	res.SHA256 = hex.EncodeToString(h.Sum(nil))
+	if prev, ok, err := g.Store.ArtifactBySHA256(ctx, g.LandingZone.ID, ArtifactKind, res.SHA256); err != nil {
+		return res, fmt.Errorf("ingest %s: %w", path, err)
+	} else if ok {
+		res.Duplicate, res.ScanID = true, prev.ScanID
+		return res, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return res, fmt.Errorf("ingest %s: %w", path, err)
+	}
+	name := filepath.Base(path)
+	r, format, err := Open(f, name, Options{LandingZoneID: g.LandingZone.ID, DefaultAccount: g.DefaultAccount})
+	if err != nil {
+		return res, fmt.Errorf("ingest: %w", err)
+	}
+	res.Format = format
+
+	accounts := map[string]rampart.Account{}
+	if list, err := g.Store.ListAccounts(ctx, g.LandingZone.ID); err == nil {
+		for _, a := range list {
+			accounts[a.ID] = a
+		}
+	}
+	started := now().UTC()
+	scan := rampart.Scan{ID: newScanID(started), LandingZoneID: g.LandingZone.ID, Scanner: rampart.SourceProwler, StartedAt: started}
+	tx, err := g.Store.Begin(ctx, scan)
+	if err != nil {
+		return res, fmt.Errorf("ingest %s: %w", path, err)
+	}
+	defer tx.Rollback()
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if g.SkipInvalid && Skippable(err) {
+				res.Skipped++
+				continue
+			}
+			return res, fmt.Errorf("ingest: %w (nothing from this file was stored)", err)
+		}
+		fd := rec.Finding
+		Enrich(&fd, g.LandingZone, accounts[fd.AccountID])
+		at := rec.Time
+		if at.IsZero() {
+			at = started
+		}
+		if err := tx.Observe(fd, at); err != nil {
+			return res, fmt.Errorf("ingest %s: record %d (byte %d): %w (nothing from this file was stored)", name, rec.Number, rec.Offset, err)
+		}
+		res.Records++
+		if rec.Muted {
+			res.Muted++
+		}
+	}
+	// The bytes go to the artifact store once the file has parsed.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return res, fmt.Errorf("ingest %s: %w", path, err)
+	}
+	ext := map[Format]string{FormatOCSF: ".ocsf.json", FormatASFF: ".asff.json", FormatCSV: ".csv"}[format]
+	ctype := "application/json"
+	if format == FormatCSV {
+		ctype = "text/csv"
+	}
+	art, err := g.Artifacts.Put(ctx, "prowler/"+res.SHA256+ext, ctype, f)
+	if err != nil {
+		return res, fmt.Errorf("ingest %s: store artifact: %w", path, err)
+	}
+	art.ID, art.ScanID, art.Kind = scan.ID+"/"+ArtifactKind+string(format), scan.ID, ArtifactKind+string(format)
+	art.CreatedAt = now().UTC()
+	stats, units, err := tx.Finish([]rampart.Artifact{art}, now().UTC())
+	if err != nil {
+		return res, fmt.Errorf("ingest %s: %w", path, err)
+	}
+	res.ScanID, res.Units, res.Stats = scan.ID, units, stats
+	return res, nil
+}
+
+// Enrich sets what the landing zone and the account know of a finding:
+// account name (when the record has none), owner team, business unit,
+// environment, and the risk score.
+func Enrich(f *rampart.Finding, lz rampart.LandingZone, acct rampart.Account) {
+	if f.AccountName == "" {
+		f.AccountName = acct.Name
+	}
+	f.OwnerTeam = firstNonEmpty(acct.OwnerTeam, lz.OwnerTeam)
+	f.BusinessUnit = firstNonEmpty(acct.BusinessUnit, lz.BusinessUnit)
+	f.Environment = firstNonEmpty(acct.Environment, lz.Environment)
+	f.RiskScore, f.RiskReason = risk.Score(f)
+}
+
+func firstNonEmpty(xs ...string) string {
+	for _, x := range xs {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func newScanID(now time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return "scan_" + now.Format("20060102T150405Z") + "_prowler_" + hex.EncodeToString(b)
+}

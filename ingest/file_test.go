@@ -1,0 +1,288 @@
+package ingest_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-cspm/rampart"
+	"github.com/rampart-cspm/rampart/artifact"
+	"github.com/rampart-cspm/rampart/ingest"
+	"github.com/rampart-cspm/rampart/sqlite"
+)
+
+var t0 = time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+
+type sqliteIngest struct{ *sqlite.Store }
+
+func (s sqliteIngest) Begin(ctx context.Context, scan rampart.Scan) (ingest.Tx, error) {
+	return s.BeginIngest(ctx, scan)
+}
+
+// env is a fresh store with landing zone "lz-test" and an ingester on it.
+func env(t *testing.T) (*sqlite.Store, *ingest.Ingester) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := sqlite.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Now = func() time.Time { return t0 }
+	lz := rampart.LandingZone{ID: "lz-test", OwnerTeam: "platform", Environment: "production"}
+	if err := s.UpsertLandingZone(context.Background(), lz); err != nil {
+		t.Fatal(err)
+	}
+	arts, err := artifact.NewLocal(filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, &ingest.Ingester{Store: sqliteIngest{s}, Artifacts: arts, LandingZone: lz, DefaultAccount: "cluster-1",
+		Now: func() time.Time { return t0 }}
+}
+
+// rec is one minimal OCSF record.
+type rec struct {
+	check, resource, region, status, account string
+	unixTime                                 int64
+}
+
+func ocsf(recs ...rec) string {
+	var parts []string
+	for _, r := range recs {
+		service, _, _ := strings.Cut(r.check, "_")
+		acct := r.account
+		if acct == "" {
+			acct = "111122223333"
+		}
+		parts = append(parts, fmt.Sprintf(`{"class_uid":2004,"metadata":{"event_code":%q},"severity":"High","status_code":%q,
+ "finding_info":{"title":"t"},"time":%d,"cloud":{"provider":"aws","account":{"uid":%q},"region":%q},
+ "resources":[{"uid":%q,"name":"n","type":"T","region":%q,"group":{"name":%q}}]}`,
+			r.check, r.status, r.unixTime, acct, r.region, r.resource, r.region, service))
+	}
+	return "[\n" + strings.Join(parts, ",\n") + "\n]\n"
+}
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "prowler-output.ocsf.json")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type counts struct{ scans, findings, events, artifacts int }
+
+func count(t *testing.T, s *sqlite.Store) counts {
+	t.Helper()
+	ctx := context.Background()
+	scans, err := s.ListScans(ctx, "lz-test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := s.ListFindings(ctx, rampart.FindingFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.ListFindingEvents(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := counts{scans: len(scans), findings: len(fs), events: len(evs)}
+	for _, sc := range scans {
+		a, err := s.ListArtifacts(ctx, sc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.artifacts += len(a)
+	}
+	return c
+}
+
+func TestIngestFixtureAndIdempotence(t *testing.T) {
+	ctx := context.Background()
+	s, g := env(t)
+	path := filepath.Join("testdata", "example_output_aws.ocsf.json")
+	res, err := g.File(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicate || res.Records != 5 || res.Format != ingest.FormatOCSF || len(res.Units) != 2 {
+		t.Fatalf("first ingest = %+v, want 5 records in 2 units (global and <region>)", res)
+	}
+	if res.Stats.Detected != 5 {
+		t.Errorf("stats = %+v, want 5 detected", res.Stats)
+	}
+	scan, err := s.GetScan(ctx, res.ScanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scan.Scanner != "prowler" || scan.Status != rampart.UnitSucceeded {
+		t.Errorf("scan = %+v, want a succeeded prowler scan", scan)
+	}
+	arts, err := s.ListArtifacts(ctx, res.ScanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(arts) != 1 || arts[0].SHA256 != res.SHA256 || arts[0].Kind != "prowler-json-ocsf" {
+		t.Fatalf("artifacts = %+v, want the file with sha256 %s", arts, res.SHA256)
+	}
+	f, err := s.ListFindings(ctx, rampart.FindingFilter{ControlID: "accessanalyzer_enabled"})
+	if err != nil || len(f) != 1 {
+		t.Fatalf("findings = %v, %v", f, err)
+	}
+	if got := f[0]; got.OwnerTeam != "platform" || got.Environment != "production" || got.RiskScore == 0 ||
+		!got.FirstSeenAt.Equal(time.Unix(1739539623, 0)) || got.ScanID != res.ScanID || !reflect.DeepEqual(got.Sources, []string{"prowler"}) {
+		t.Errorf("stored finding = %+v", got)
+	}
+	before := count(t, s)
+	if before != (counts{scans: 1, findings: 5, events: 5, artifacts: 1}) {
+		t.Fatalf("counts after one ingest = %+v", before)
+	}
+
+	again, err := g.File(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Duplicate || again.ScanID != res.ScanID {
+		t.Fatalf("second ingest = %+v, want a duplicate of scan %s", again, res.ScanID)
+	}
+	if after := count(t, s); after != before {
+		t.Fatalf("re-ingest changed counts: %+v -> %+v", before, after)
+	}
+}
+
+// A native finding and a Prowler finding with the same dedup key are one
+// finding listing both sources.
+func TestIngestDedupsWithNative(t *testing.T) {
+	ctx := context.Background()
+	s, g := env(t)
+	native := rampart.Finding{LandingZoneID: "lz-test", AccountID: "111122223333", Region: rampart.GlobalRegion,
+		CloudProvider: "aws", Service: "iam", ResourceID: "arn:aws:iam::111122223333:root", ControlID: "iam_root_mfa_enabled",
+		Severity: rampart.SeverityCritical, Status: rampart.StatusFail, Sources: []string{rampart.SourceNative}}
+	native.ComputeID()
+	u := rampart.ScanUnit{ID: rampart.UnitID("native1", "111122223333", rampart.GlobalRegion), AccountID: "111122223333", Region: rampart.GlobalRegion}
+	if err := s.CreateScan(ctx, rampart.Scan{ID: "native1", LandingZoneID: "lz-test", Scanner: "native"}, []rampart.ScanUnit{u}); err != nil {
+		t.Fatal(err)
+	}
+	u.State, u.Services = rampart.UnitSucceeded, []rampart.ServiceResult{{Service: "iam", Status: rampart.ServiceOK}}
+	if _, err := s.CommitUnit(ctx, rampart.UnitResult{Unit: u, Findings: []rampart.Finding{native}, At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	// Prowler reports IAM in a region; Rampart files it under "global".
+	res, err := g.File(ctx, write(t, ocsf(
+		rec{check: "iam_root_mfa_enabled", resource: "arn:aws:iam::111122223333:root", region: "us-east-1", status: "FAIL", unixTime: t0.Unix() + 60},
+		rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::b", region: "eu-west-1", status: "FAIL", unixTime: t0.Unix() + 60},
+	)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.Changed != 1 || res.Stats.Detected != 1 {
+		t.Errorf("stats = %+v, want the native finding changed (source added) and one new", res.Stats)
+	}
+	all, err := s.ListFindings(ctx, rampart.FindingFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 {
+		t.Fatalf("%d findings, want 2", len(all))
+	}
+	got, err := s.GetFinding(ctx, native.FindingID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Sources, []string{"native", "prowler"}) || !got.FirstSeenAt.Equal(t0) {
+		t.Errorf("merged finding sources %q first seen %v, want [native prowler] and the native first sighting", got.Sources, got.FirstSeenAt)
+	}
+}
+
+func TestIngestLifecycleAndReindex(t *testing.T) {
+	ctx := context.Background()
+	s, g := env(t)
+	first := ocsf(
+		rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::a", region: "eu-west-1", status: "FAIL", unixTime: t0.Unix()},
+		rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::b", region: "eu-west-1", status: "FAIL", unixTime: t0.Unix()},
+		rec{check: "s3_bucket_object_versioning", resource: "arn:aws:s3:::c", region: "eu-west-1", status: "FAIL", unixTime: t0.Unix()},
+		// A duplicate key in one file: the failure is kept.
+		rec{check: "s3_bucket_object_versioning", resource: "arn:aws:s3:::c", region: "eu-west-1", status: "PASS", unixTime: t0.Unix()},
+	)
+	res, err := g.File(ctx, write(t, first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats != (rampart.CommitStats{Detected: 3, Ignored: 1}) {
+		t.Fatalf("first stats = %+v", res.Stats)
+	}
+	// Next day: a passes, b is absent (its check ran: resolved), c's check
+	// did not run at all (not covered: stays open).
+	second := ocsf(
+		rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::a", region: "eu-west-1", status: "PASS", unixTime: t0.Unix() + 86400},
+	)
+	res, err = g.File(ctx, write(t, second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats != (rampart.CommitStats{Resolved: 2}) {
+		t.Fatalf("second stats = %+v, want a and b resolved", res.Stats)
+	}
+	open, err := s.ListFindings(ctx, rampart.FindingFilter{OnlyOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != 1 || open[0].ResourceID != "arn:aws:s3:::c" {
+		t.Fatalf("open = %+v, want only c", open)
+	}
+	before, err := s.ListFindings(ctx, rampart.FindingFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reindex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.ListFindings(ctx, rampart.FindingFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(before, after) {
+		t.Fatalf("reindex changed rows:\n%+v\n%+v", before, after)
+	}
+}
+
+func TestIngestBadRecordStoresNothing(t *testing.T) {
+	ctx := context.Background()
+	s, g := env(t)
+	body := ocsf(
+		rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::a", region: "eu-west-1", status: "FAIL"},
+		rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::b", region: "eu-west-1", status: "BROKEN"},
+		rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::c", region: "eu-west-1", status: "FAIL"},
+	)
+	path := write(t, body)
+	_, err := g.File(ctx, path)
+	if err == nil || !strings.Contains(err.Error(), "prowler-output.ocsf.json: record 2 (byte") || !strings.Contains(err.Error(), "nothing from this file was stored") {
+		t.Fatalf("error = %v, want one naming the file and record 2", err)
+	}
+	if c := count(t, s); c != (counts{}) {
+		t.Fatalf("a bad file left %+v in the store", c)
+	}
+	// Truncated: fails even with SkipInvalid.
+	g.SkipInvalid = true
+	if _, err := g.File(ctx, write(t, body[:len(body)/2])); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("truncated file: error = %v", err)
+	}
+	if c := count(t, s); c != (counts{}) {
+		t.Fatalf("a truncated file left %+v in the store", c)
+	}
+	res, err := g.File(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped != 1 || res.Records != 2 {
+		t.Fatalf("with SkipInvalid: %+v, want 2 records and 1 skipped", res)
+	}
+}

@@ -1,0 +1,330 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/rampart-cspm/rampart"
+)
+
+// Ingest writes one external scan (a Prowler file) in a single transaction:
+// the scan, a unit per (account, region) met in the stream, every
+// observation through rampart.Observe as it arrives, and, at Finish, the
+// absence resolutions (rampart.Vanish) of each unit, the units' final
+// state and the artifact pointer. Nothing is visible until Finish commits;
+// Rollback (or any error) leaves the store as it was.
+//
+// It is the bulk path of CommitUnit: the same lifecycle functions, events
+// and read-model rows, with memory bounded by the number of units and
+// checks rather than by the number of findings, because findings of one
+// unit may be spread over the whole file.
+type Ingest struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	scan  rampart.Scan
+	units map[[2]string]*ingestUnit
+	order [][2]string
+	stats rampart.CommitStats
+
+	getRow, insEvent, upsert, insUnit *sql.Stmt
+}
+
+type ingestUnit struct {
+	unit     rampart.ScanUnit
+	checks   map[string]map[string]bool // service → control IDs observed
+	last     time.Time
+	findings int
+}
+
+// BeginIngest starts an ingest of scan (its ID, landing zone and scanner
+// set; a zero StartedAt is the store's clock). It returns ENOTFOUND for an
+// unknown landing zone and ECONFLICT if the scan exists.
+func (s *Store) BeginIngest(ctx context.Context, scan rampart.Scan) (*Ingest, error) {
+	if scan.ID == "" || scan.LandingZoneID == "" {
+		return nil, rampart.Errorf(rampart.EINVALID, "sqlite: ingest: scan needs an ID and a landing zone")
+	}
+	if scan.StartedAt.IsZero() {
+		scan.StartedAt = s.now()
+	}
+	scan.Status = rampart.UnitRunning
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ingest %s: %w", scan.ID, err)
+	}
+	in := &Ingest{ctx: ctx, tx: tx, scan: scan, units: map[[2]string]*ingestUnit{}}
+	fail := func(err error) (*Ingest, error) {
+		in.Rollback()
+		return nil, fmt.Errorf("sqlite: ingest %s: %w", scan.ID, err)
+	}
+	if err := requireLZ(ctx, tx, scan.LandingZoneID); err != nil {
+		return fail(err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO scans (id, landing_zone_id, scanner, status, started_at, finished_at, error)
+		VALUES (?, ?, ?, ?, ?, NULL, '')`, scan.ID, scan.LandingZoneID, scan.Scanner, string(scan.Status), formatTime(scan.StartedAt))
+	if isUniqueViolation(err) {
+		return fail(rampart.Errorf(rampart.ECONFLICT, "scan %s already exists", scan.ID))
+	} else if err != nil {
+		return fail(err)
+	}
+	for _, p := range []struct {
+		st **sql.Stmt
+		q  string
+	}{
+		{&in.getRow, `SELECT ` + findingColumns + ` FROM findings WHERE finding_id = ?`},
+		{&in.insEvent, `INSERT INTO finding_events (finding_id, type, at, scan_id, unit_id, snapshot) VALUES (?, ?, ?, ?, ?, ?)`},
+		{&in.upsert, upsertFindingSQL},
+		{&in.insUnit, `INSERT INTO scan_units (id, scan_id, landing_zone_id, account_id, region, state, error_class,
+			error, attempts, started_at, finished_at, services, findings, seq)
+			VALUES (?, ?, ?, ?, ?, ?, '', '', 1, ?, NULL, '[]', 0, ?)`},
+	} {
+		if *p.st, err = tx.PrepareContext(ctx, p.q); err != nil {
+			return fail(err)
+		}
+	}
+	return in, nil
+}
+
+// Rollback abandons the ingest. It is safe after Finish.
+func (in *Ingest) Rollback() {
+	for _, st := range []*sql.Stmt{in.getRow, in.insEvent, in.upsert, in.insUnit} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	_ = in.tx.Rollback()
+}
+
+// Observe applies one observation at time at. Its unit is (f.AccountID,
+// f.Scope, or f.Region when Scope is empty), created on first sight. Of
+// several observations with the same FindingID in one ingest the first
+// counts, unless a later one fails where the first did not (a failure is
+// never hidden by a duplicate); the others are counted as Ignored.
+func (in *Ingest) Observe(f rampart.Finding, at time.Time) error {
+	if err := in.observe(f, at.UTC()); err != nil {
+		return fmt.Errorf("sqlite: ingest %s: finding %s (%s %s): %w", in.scan.ID, f.FindingID, f.ControlID, f.ResourceID, err)
+	}
+	return nil
+}
+
+func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
+	if f.FindingID == "" {
+		return rampart.Errorf(rampart.EINVALID, "no finding ID")
+	}
+	if f.LandingZoneID != in.scan.LandingZoneID {
+		return rampart.Errorf(rampart.EINVALID, "landing zone %q, the scan's is %q", f.LandingZoneID, in.scan.LandingZoneID)
+	}
+	if f.Scope == "" {
+		f.Scope = f.Region
+	}
+	if f.AccountID == "" || f.Scope == "" {
+		return rampart.Errorf(rampart.EINVALID, "no account or region")
+	}
+	u, err := in.unit(f.AccountID, f.Scope, at)
+	if err != nil {
+		return err
+	}
+	f.ScanID = in.scan.ID
+	var cur *rampart.Finding
+	row, err := scanFinding(in.getRow.QueryRowContext(in.ctx, f.FindingID))
+	switch {
+	case err == nil:
+		cur = &row
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("load row: %w", err)
+	}
+	if cur != nil && cur.ScanID == in.scan.ID && (f.Status != rampart.StatusFail || cur.Status == rampart.StatusFail) {
+		in.stats.Ignored++
+		return nil
+	}
+	next, evs := rampart.Observe(cur, f, u.unit.ID, at)
+	if next == nil {
+		in.stats.Ignored++
+		return nil
+	}
+	if cur == nil || cur.ScanID != in.scan.ID {
+		u.findings++
+	}
+	if u.checks[f.Service] == nil {
+		u.checks[f.Service] = map[string]bool{}
+	}
+	u.checks[f.Service][f.ControlID] = true
+	if at.After(u.last) {
+		u.last = at
+	}
+	return in.write(next, evs)
+}
+
+// write appends evs and writes row, as CommitUnit does.
+func (in *Ingest) write(row *rampart.Finding, evs []rampart.FindingEvent) error {
+	for _, ev := range evs {
+		snap, err := encodeSnapshot(ev.Snapshot)
+		if err != nil {
+			return err
+		}
+		if _, err := in.insEvent.ExecContext(in.ctx, ev.FindingID, string(ev.Type), formatTime(ev.At), ev.ScanID, ev.UnitID, snap); err != nil {
+			return fmt.Errorf("append %s event: %w", ev.Type, err)
+		}
+		in.stats.Count(ev.Type)
+	}
+	if _, err := in.upsert.ExecContext(in.ctx, findingArgs(row)...); err != nil {
+		return fmt.Errorf("write finding: %w", err)
+	}
+	return nil
+}
+
+func (in *Ingest) unit(account, region string, at time.Time) (*ingestUnit, error) {
+	key := [2]string{account, region}
+	if u, ok := in.units[key]; ok {
+		return u, nil
+	}
+	u := &ingestUnit{checks: map[string]map[string]bool{}, unit: rampart.ScanUnit{
+		ID: rampart.UnitID(in.scan.ID, account, region), ScanID: in.scan.ID, LandingZoneID: in.scan.LandingZoneID,
+		AccountID: account, Region: region, State: rampart.UnitRunning, Attempts: 1, StartedAt: at,
+	}}
+	if _, err := in.insUnit.ExecContext(in.ctx, u.unit.ID, in.scan.ID, in.scan.LandingZoneID, account, region,
+		string(rampart.UnitRunning), formatTime(at), len(in.order)); err != nil {
+		return nil, fmt.Errorf("create unit %s: %w", u.unit.ID, err)
+	}
+	in.units[key] = u
+	in.order = append(in.order, key)
+	return u, nil
+}
+
+// Finish resolves, in each unit, the unresolved rows of its scope that the
+// ingest did not observe and whose service and control it covered (a
+// unit covers the checks it saw per service), records every unit as
+// succeeded, the scan as finished at finished, and arts as the scan's
+// artifact pointers (an empty UnitID points at the scan as a whole), then
+// commits. It returns the lifecycle counts and the units.
+func (in *Ingest) Finish(arts []rampart.Artifact, finished time.Time) (rampart.CommitStats, []rampart.ScanUnit, error) {
+	defer in.Rollback()
+	finished = finished.UTC()
+	units, err := in.finish(arts, finished)
+	if err != nil {
+		return rampart.CommitStats{}, nil, fmt.Errorf("sqlite: ingest %s: %w", in.scan.ID, err)
+	}
+	return in.stats, units, nil
+}
+
+func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart.ScanUnit, error) {
+	ctx := in.ctx
+	var out []rampart.ScanUnit
+	for _, key := range in.order {
+		u := in.units[key]
+		services := make([]string, 0, len(u.checks))
+		for s := range u.checks {
+			services = append(services, s)
+		}
+		slices.Sort(services)
+		for _, s := range services {
+			var ids []string
+			for c := range u.checks[s] {
+				ids = append(ids, c)
+			}
+			slices.Sort(ids)
+			u.unit.Services = append(u.unit.Services, rampart.ServiceResult{Service: s, Checks: ids, Status: rampart.ServiceOK, ChecksRun: len(ids)})
+		}
+		at := u.last
+		if at.IsZero() {
+			at = finished
+		}
+		if err := in.vanish(u, at); err != nil {
+			return nil, err
+		}
+		u.unit.State, u.unit.FinishedAt, u.unit.Findings = rampart.UnitSucceeded, finished, u.findings
+		sj, err := json.Marshal(u.unit.Services)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := in.tx.ExecContext(ctx, `UPDATE scan_units SET state = ?, finished_at = ?, services = ?, findings = ? WHERE id = ?`,
+			string(u.unit.State), formatTime(finished), string(sj), u.findings, u.unit.ID); err != nil {
+			return nil, fmt.Errorf("finish unit %s: %w", u.unit.ID, err)
+		}
+		out = append(out, u.unit)
+	}
+	for _, a := range arts {
+		if a.ID == "" || a.URI == "" {
+			return nil, rampart.Errorf(rampart.EINVALID, "artifact needs an ID and a URI")
+		}
+		if a.CreatedAt.IsZero() {
+			a.CreatedAt = finished
+		}
+		_, err := in.tx.ExecContext(ctx, `INSERT INTO artifacts (id, scan_id, unit_id, kind, uri, sha256, size, content_type, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, in.scan.ID, a.UnitID, a.Kind, a.URI, a.SHA256, a.Size, a.ContentType, formatTime(a.CreatedAt))
+		if isUniqueViolation(err) {
+			return nil, rampart.Errorf(rampart.ECONFLICT, "artifact %s already exists", a.ID)
+		} else if err != nil {
+			return nil, fmt.Errorf("artifact %s: %w", a.ID, err)
+		}
+	}
+	if _, err := in.tx.ExecContext(ctx, `UPDATE scans SET status = ?, finished_at = ? WHERE id = ?`,
+		string(rampart.UnitSucceeded), formatTime(finished), in.scan.ID); err != nil {
+		return nil, fmt.Errorf("finish scan: %w", err)
+	}
+	if err := in.tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return out, nil
+}
+
+// vanish resolves the unit's unobserved, covered, unresolved rows.
+func (in *Ingest) vanish(u *ingestUnit, at time.Time) error {
+	rows, err := in.tx.QueryContext(in.ctx, `SELECT `+findingColumns+` FROM findings
+		WHERE landing_zone_id = ? AND account_id = ? AND scope = ? AND resolved_at IS NULL AND scan_id <> ?
+		ORDER BY finding_id`, in.scan.LandingZoneID, u.unit.AccountID, u.unit.Region, in.scan.ID)
+	if err != nil {
+		return fmt.Errorf("load scope of unit %s: %w", u.unit.ID, err)
+	}
+	var absent []rampart.Finding
+	for rows.Next() {
+		f, err := scanFinding(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		if u.unit.Covers(f.Service, f.ControlID) {
+			absent = append(absent, f)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range absent {
+		next, evs := rampart.Vanish(&absent[i], in.scan.ID, u.unit.ID, at)
+		if next == nil {
+			continue
+		}
+		if err := in.write(next, evs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ArtifactBySHA256 returns the newest artifact pointer of a scan of
+// landing zone lzID with this sha256 and a kind starting with kindPrefix,
+// and whether there is one.
+func (s *Store) ArtifactBySHA256(ctx context.Context, lzID, kindPrefix, sha string) (rampart.Artifact, bool, error) {
+	var a rampart.Artifact
+	var created string
+	err := s.db.QueryRowContext(ctx, `SELECT a.id, a.scan_id, a.unit_id, a.kind, a.uri, a.sha256, a.size, a.content_type, a.created_at
+		FROM artifacts a JOIN scans s ON s.id = a.scan_id
+		WHERE a.sha256 = ? AND s.landing_zone_id = ? AND substr(a.kind, 1, length(?)) = ?
+		ORDER BY a.created_at DESC LIMIT 1`, sha, lzID, kindPrefix, kindPrefix).
+		Scan(&a.ID, &a.ScanID, &a.UnitID, &a.Kind, &a.URI, &a.SHA256, &a.Size, &a.ContentType, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, false, nil
+	} else if err != nil {
+		return a, false, fmt.Errorf("sqlite: artifact by sha256 %s: %w", sha, err)
+	}
+	if a.CreatedAt, err = parseTime(created); err != nil {
+		return a, false, fmt.Errorf("sqlite: artifact %s: %w", a.ID, err)
+	}
+	return a, true, nil
+}
