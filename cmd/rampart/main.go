@@ -91,6 +91,7 @@ and keeps everything inside your own boundary.`,
 		a.reindexCommand(),
 		a.simCommand(),
 		a.checksCommand(),
+		a.ingestCommand(),
 	)
 	return root
 }
