@@ -117,6 +117,25 @@ type Finding struct {
 	// observation with the same dedup key are one finding listing both.
 	Sources []string `json:"sources"`
 
+	// Business context, derived by package risk from Context, the account
+	// and the landing zone, and recomputed by "rampart rescore".
+	RiskLevel       string `json:"risk_level"`       // critical, high, medium, low; "" when not scored
+	Public          bool   `json:"public"`           // reachable from the internet
+	DataSensitivity string `json:"data_sensitivity"` // pii, confidential, internal, public; "" unclassified
+	Privileged      bool   `json:"privileged"`       // admin or wildcard permissions attached
+	// CompensatingControls lists controls that reduce exposure, sorted:
+	// private-subnet, no-public-ip, ztna, vpn.
+	CompensatingControls []string `json:"compensating_controls"`
+	// OwnerSource says where OwnerTeam came from: tag, account_override,
+	// account, landing_zone; "" when nobody owns the finding.
+	OwnerSource string `json:"owner_source"`
+	// DueAt is first_seen_at plus the landing zone's SLA for the severity;
+	// nil when no SLA applies.
+	DueAt *time.Time `json:"due_at"`
+	// Context holds the raw facts the check reported (e.g. "public",
+	// "admin", "subnet") and the resource's tags as "tag:<key>".
+	Context map[string]string `json:"context,omitempty"`
+
 	// Scope is the region of the scan unit that produced the finding
 	// (GlobalRegion for global services). Lifecycle resolution is scoped by it.
 	Scope string `json:"-"`
@@ -141,6 +160,11 @@ func (f *Finding) ComputeID() string {
 
 // Open reports whether the finding is an unresolved failure.
 func (f *Finding) Open() bool { return f.Status == StatusFail && f.ResolvedAt == nil }
+
+// Overdue reports whether an open finding is past its due date at now.
+func (f *Finding) Overdue(now time.Time) bool {
+	return f.Open() && f.DueAt != nil && now.After(*f.DueAt)
+}
 
 // FindingFilter selects findings. Zero values select everything.
 type FindingFilter struct {

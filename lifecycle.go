@@ -134,6 +134,10 @@ func sameContent(a, b *Finding) bool {
 		return false
 	}
 	x.ResolvedAt, y.ResolvedAt = nil, nil
+	if (x.DueAt == nil) != (y.DueAt == nil) || (x.DueAt != nil && !x.DueAt.Equal(*y.DueAt)) {
+		return false
+	}
+	x.DueAt, y.DueAt = nil, nil
 	if !slices.Equal(x.Sources, y.Sources) {
 		return false
 	}
