@@ -92,6 +92,7 @@ and keeps everything inside your own boundary.`,
 		a.simCommand(),
 		a.checksCommand(),
 		a.ingestCommand(),
+		a.workerCommand(),
 	)
 	return root
 }

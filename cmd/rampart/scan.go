@@ -18,7 +18,6 @@ import (
 	"github.com/rampart-cspm/rampart/config"
 	"github.com/rampart-cspm/rampart/dispatch"
 	"github.com/rampart-cspm/rampart/pipeline"
-	"github.com/rampart-cspm/rampart/sqlite"
 )
 
 const defaultDataDir = "./rampart-data"
@@ -29,6 +28,7 @@ type scanFlags struct {
 	data    string
 	modules []string
 	checks  []string
+	dist    distFlags // scale-out backends (distributed.go)
 }
 
 func (a *app) scanCommand() *cobra.Command {
@@ -51,6 +51,7 @@ func (a *app) scanCommand() *cobra.Command {
 	cmd.Flags().StringVar(&f.data, "data", "", "data directory (default: config data_dir or "+defaultDataDir+")")
 	cmd.Flags().StringSliceVar(&f.modules, "modules", nil, "run only these modules, e.g. iam,s3")
 	cmd.Flags().StringSliceVar(&f.checks, "checks", nil, "run only these check ids")
+	f.dist.register(cmd.Flags())
 	return cmd
 }
 
@@ -61,7 +62,10 @@ func (a *app) scan(ctx context.Context, cfg *config.Config, f scanFlags) (*pipel
 		return nil, &exitError{2, err}
 	}
 	dataDir := firstNonEmpty(f.data, cfg.DataDir, defaultDataDir)
-	engine, closeFn, err := a.newEngine(ctx, cfg, dataDir)
+	if f.dist.queue != "" && (len(f.modules) > 0 || len(f.checks) > 0) {
+		return nil, &exitError{2, rampart.Errorf(rampart.EINVALID, "--modules/--checks are not supported with --queue: workers run every check")}
+	}
+	engine, closeFn, err := a.newEngine(ctx, cfg, dataDir, f.dist)
 	if err != nil {
 		return nil, err
 	}
@@ -161,12 +165,12 @@ func selector(e *pipeline.Engine, modules, ids []string) (func(string) bool, err
 
 // newEngine wires the embedded default: SQLite in dataDir, artifacts in
 // dataDir/artifacts (or cfg.Artifacts), the in-process dispatcher.
-func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string) (*pipeline.Engine, func(), error) {
-	store, err := sqlite.Open(ctx, dataDir)
+func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string, dist distFlags) (*pipeline.Engine, func(), error) {
+	store, err := openStore(ctx, dist.store, dataDir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open store in %s: %w", dataDir, err)
+		return nil, nil, err
 	}
-	artURL := cfg.Artifacts
+	artURL := firstNonEmpty(dist.artifacts, cfg.Artifacts)
 	if artURL == "" {
 		abs, err := filepath.Abs(filepath.Join(dataDir, "artifacts"))
 		if err != nil {
@@ -205,7 +209,12 @@ func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string)
 		},
 		RateControl: dispatchPolicyOf(cfg.Scan.RateControl),
 	}
-	return e, func() { store.Close() }, nil
+	closeQueue, err := a.useQueue(ctx, e, dist)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return e, func() { closeQueue(); store.Close() }, nil
 }
 
 // retryModeOf and dispatchPolicyOf map scan.rate_control to the AWS
