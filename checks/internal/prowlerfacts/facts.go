@@ -9,7 +9,7 @@
 // facts and are never taken from Prowler.
 package prowlerfacts
 
-//go:generate go run ./gen -src testdata/prowler -out facts_gen.go -services ec2,iam,s3
+//go:generate go run ./gen -src testdata/prowler -out facts_gen.go -services accessanalyzer,account,awslambda,cloudtrail,cloudwatch,config,dynamodb,ec2,guardduty,iam,kms,organizations,rds,s3,securityhub,ssm,vpc
 
 import (
 	"slices"
@@ -25,6 +25,11 @@ type Fact struct {
 	ResourceType string
 	Compliance   []checks.Mapping
 }
+
+// Services are the Prowler services kept in facts_gen.go; they must match
+// the -services list of the go:generate line above (a test checks it).
+var Services = []string{"accessanalyzer", "account", "awslambda", "cloudtrail", "cloudwatch", "config", "dynamodb", "ec2",
+	"guardduty", "iam", "kms", "organizations", "rds", "s3", "securityhub", "ssm", "vpc"}
 
 // Frameworks are the framework names used in checks.Mapping, in the order
 // mappings are listed.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rampart-cspm/rampart"
@@ -13,7 +14,7 @@ import (
 // TestGeneratedIsFresh fails when facts_gen.go no longer matches what the
 // generator makes from the committed TSVs: run go generate.
 func TestGeneratedIsFresh(t *testing.T) {
-	facts, err := Load("testdata/prowler", []string{"ec2", "iam", "s3"})
+	facts, err := Load("testdata/prowler", Services)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,6 +28,19 @@ func TestGeneratedIsFresh(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatal("facts_gen.go is stale: run go generate ./checks/internal/prowlerfacts")
+	}
+}
+
+// TestServicesMatchGenerate fails when Services and the go:generate line
+// list different services.
+func TestServicesMatchGenerate(t *testing.T) {
+	src, err := os.ReadFile("facts.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "-services " + strings.Join(Services, ",") + "\n"
+	if !bytes.Contains(src, []byte(want)) {
+		t.Errorf("facts.go's go:generate line does not end with %q", want)
 	}
 }
 
@@ -60,7 +74,7 @@ func TestLookup(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := Lookup("rds_instance_no_public_access"); ok {
+	if _, ok := Lookup("sagemaker_clarify_exists"); ok {
 		t.Error("a service that was not generated is in the table")
 	}
 }
