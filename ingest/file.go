@@ -62,6 +62,9 @@ type Result struct {
 	Stats     rampart.CommitStats
 }
 
+// readBatch is how many records the parser hands the writer at a time.
+const readBatch = 1024
+
 // ArtifactKind is the kind prefix of ingested Prowler files.
 const ArtifactKind = "prowler-"
 
@@ -117,31 +120,70 @@ func (g *Ingester) File(ctx context.Context, path string) (Result, error) {
 		return res, fmt.Errorf("ingest %s: %w", path, err)
 	}
 	defer tx.Rollback()
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
+	// Parsing and normalizing run on their own goroutine, a batch ahead of
+	// the store's writes: the two overlap on a multi-core machine, and at
+	// most a few batches are in memory.
+	batches := make(chan []Record, 2)
+	readErr := make(chan error, 1)
+	readCtx, stopRead := context.WithCancel(ctx)
+	defer stopRead()
+	go func() {
+		defer close(batches)
+		batch := make([]Record, 0, readBatch)
+		for {
+			rec, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				if g.SkipInvalid && Skippable(err) {
+					rec.Number = -1 // counted as skipped below
+					batch = append(batch, rec)
+					continue
+				}
+				readErr <- err
+				return
+			}
+			Enrich(&rec.Finding, g.LandingZone, accounts[rec.Finding.AccountID])
+			batch = append(batch, rec)
+			if len(batch) == readBatch {
+				select {
+				case batches <- batch:
+				case <-readCtx.Done():
+					return
+				}
+				batch = make([]Record, 0, readBatch)
+			}
 		}
-		if err != nil {
-			if g.SkipInvalid && Skippable(err) {
+		if len(batch) > 0 {
+			select {
+			case batches <- batch:
+			case <-readCtx.Done():
+			}
+		}
+		readErr <- nil
+	}()
+	for batch := range batches {
+		for _, rec := range batch {
+			if rec.Number < 0 {
 				res.Skipped++
 				continue
 			}
-			return res, fmt.Errorf("ingest: %w (nothing from this file was stored)", err)
+			at := rec.Time
+			if at.IsZero() {
+				at = started
+			}
+			if err := tx.Observe(rec.Finding, at); err != nil {
+				return res, fmt.Errorf("ingest %s: record %d (byte %d): %w (nothing from this file was stored)", name, rec.Number, rec.Offset, err)
+			}
+			res.Records++
+			if rec.Muted {
+				res.Muted++
+			}
 		}
-		fd := rec.Finding
-		Enrich(&fd, g.LandingZone, accounts[fd.AccountID])
-		at := rec.Time
-		if at.IsZero() {
-			at = started
-		}
-		if err := tx.Observe(fd, at); err != nil {
-			return res, fmt.Errorf("ingest %s: record %d (byte %d): %w (nothing from this file was stored)", name, rec.Number, rec.Offset, err)
-		}
-		res.Records++
-		if rec.Muted {
-			res.Muted++
-		}
+	}
+	if err := <-readErr; err != nil {
+		return res, fmt.Errorf("ingest: %w (nothing from this file was stored)", err)
 	}
 	// The bytes go to the artifact store once the file has parsed.
 	if _, err := f.Seek(0, io.SeekStart); err != nil {

@@ -264,3 +264,32 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestGenerate(t *testing.T) {
+	var b strings.Builder
+	n, err := ingest.Generate(&b, 256<<10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() < 250<<10 || b.Len() > 262<<10 {
+		t.Errorf("generated %d bytes, want about 256 KiB", b.Len())
+	}
+	r := ingest.NewOCSFReader(strings.NewReader(b.String()), "gen", opts)
+	got, muted := 0, 0
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got++
+		if rec.Muted {
+			muted++
+		}
+	}
+	if got != n || muted == 0 {
+		t.Fatalf("read %d records (%d muted), generated %d", got, muted, n)
+	}
+}

@@ -328,3 +328,23 @@ func (s *Store) ArtifactBySHA256(ctx context.Context, lzID, kindPrefix, sha stri
 	}
 	return a, true, nil
 }
+
+// BareInsert writes rows straight into the findings table in one
+// transaction with a prepared statement: no lifecycle, no events. It is
+// the storage limit that `rampart bench ingest` compares the ingest path
+// with, not a way to record findings.
+func (s *Store) BareInsert(ctx context.Context, rows []rampart.Finding) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, upsertFindingSQL)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i := range rows {
+			if _, err := st.ExecContext(ctx, findingArgs(&rows[i])...); err != nil {
+				return fmt.Errorf("sqlite: bare insert %s: %w", rows[i].FindingID, err)
+			}
+		}
+		return nil
+	})
+}

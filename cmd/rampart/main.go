@@ -92,6 +92,7 @@ and keeps everything inside your own boundary.`,
 		a.simCommand(),
 		a.checksCommand(),
 		a.ingestCommand(),
+		a.benchCommand(),
 		a.workerCommand(),
 	)
 	return root

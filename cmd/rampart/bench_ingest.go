@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-cspm/rampart"
+	"github.com/rampart-cspm/rampart/artifact"
+	"github.com/rampart-cspm/rampart/ingest"
+	"github.com/rampart-cspm/rampart/sqlite"
+)
+
+// benchCommand groups benchmarks that print figures.
+func (a *app) benchCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks that print figures"}
+	cmd.AddCommand(a.benchIngestCommand())
+	return cmd
+}
+
+// ingestBench is what `rampart bench ingest --json` prints.
+type ingestBench struct {
+	SizeMB         float64 `json:"size_mb"`
+	Findings       int     `json:"findings"`
+	FindingsPerS   float64 `json:"findings_per_s"`
+	MBPerS         float64 `json:"mb_per_s"`
+	PeakRSSMB      float64 `json:"peak_rss_mb"`
+	BareInsertPerS float64 `json:"bare_insert_per_s"`
+	RatioToBare    float64 `json:"ratio_to_bare"`
+}
+
+func (a *app) benchIngestCommand() *cobra.Command {
+	var (
+		sizeMB  int
+		dir     string
+		asJSON  bool
+		keepDir bool
+	)
+	cmd := &cobra.Command{
+		Use:   "ingest --size-mb N [--json] [--dir DIR]",
+		Short: "Generate an OCSF file of N MB, ingest it end to end into a fresh SQLite store, and bulk-insert the same rows bare",
+		Long: `Generates a Prowler json-ocsf file of about N MB, ingests it end to end
+(parse, normalize, dedup, lifecycle events, artifact) into a fresh SQLite
+store, then, in the same run, inserts the same finding rows bare (one
+prepared upsert per row, one transaction, no events) into another fresh
+store: the storage limit. Peak RSS is the process's VmHWM, so it covers
+both phases.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if sizeMB <= 0 {
+				return rampart.Errorf(rampart.EINVALID, "--size-mb must be positive")
+			}
+			if dir == "" {
+				d, err := os.MkdirTemp("", "rampart-bench-")
+				if err != nil {
+					return err
+				}
+				dir = d
+				if !keepDir {
+					defer os.RemoveAll(d)
+				}
+			}
+			path := filepath.Join(dir, "bench.ocsf.json")
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			n, err := ingest.Generate(f, int64(sizeMB)<<20, 42)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("generate: %w", err)
+			}
+			st, err := os.Stat(path)
+			if err != nil {
+				return err
+			}
+			lz := rampart.LandingZone{ID: "lz-bench", OwnerTeam: "bench", Environment: "production"}
+
+			// End to end.
+			store, err := sqlite.Open(ctx, filepath.Join(dir, "ingest"))
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			if err := store.UpsertLandingZone(ctx, lz); err != nil {
+				return err
+			}
+			arts, err := artifact.NewLocal(filepath.Join(dir, "ingest", "artifacts"))
+			if err != nil {
+				return err
+			}
+			g := &ingest.Ingester{Store: ingestStore{store}, Artifacts: arts, LandingZone: lz}
+			start := time.Now()
+			res, err := g.File(ctx, path)
+			if err != nil {
+				return err
+			}
+			elapsed := time.Since(start).Seconds()
+
+			// Bare: the same rows, parsed and enriched the same way outside
+			// the timer, inserted in batches inside it.
+			bare, err := sqlite.Open(ctx, filepath.Join(dir, "bare"))
+			if err != nil {
+				return err
+			}
+			defer bare.Close()
+			bareSecs, bareRows, err := bareInsert(ctx, bare, path, lz)
+			if err != nil {
+				return err
+			}
+			out := ingestBench{
+				SizeMB:       round(float64(st.Size())/(1<<20), 1),
+				Findings:     res.Records,
+				FindingsPerS: round(float64(res.Records)/elapsed, 0),
+				MBPerS:       round(float64(st.Size())/(1<<20)/elapsed, 1),
+				PeakRSSMB:    round(peakRSSMB(), 1),
+			}
+			if bareSecs > 0 {
+				out.BareInsertPerS = round(float64(bareRows)/bareSecs, 0)
+				out.RatioToBare = round(out.FindingsPerS/out.BareInsertPerS, 2)
+			}
+			if res.Records != n {
+				return fmt.Errorf("bench: generated %d records, ingested %d", n, res.Records)
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				return enc.Encode(out)
+			}
+			fmt.Fprintf(a.stdout, "size %.1f MB, %d findings in %.2fs: %.0f findings/s, %.1f MB/s, peak RSS %.1f MB; bare insert %.0f rows/s; ratio %.2f\n",
+				out.SizeMB, out.Findings, elapsed, out.FindingsPerS, out.MBPerS, out.PeakRSSMB, out.BareInsertPerS, out.RatioToBare)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&sizeMB, "size-mb", 64, "size of the generated OCSF file in MB")
+	cmd.Flags().StringVar(&dir, "dir", "", "working directory (default: a temporary one, removed after)")
+	cmd.Flags().BoolVar(&keepDir, "keep", false, "keep the temporary directory")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return cmd
+}
+
+// bareInsert parses the file as ingest does and times only the inserts,
+// batch by batch, so that memory stays bounded.
+func bareInsert(ctx context.Context, s *sqlite.Store, path string, lz rampart.LandingZone) (float64, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	r, _, err := ingest.Open(f, filepath.Base(path), ingest.Options{LandingZoneID: lz.ID})
+	if err != nil {
+		return 0, 0, err
+	}
+	const batch = 20000
+	rows := make([]rampart.Finding, 0, batch)
+	var secs float64
+	n := 0
+	seen := map[string]bool{}
+	flush := func() error {
+		start := time.Now()
+		if err := s.BareInsert(ctx, rows); err != nil {
+			return err
+		}
+		secs += time.Since(start).Seconds()
+		n += len(rows)
+		rows = rows[:0]
+		return nil
+	}
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		fd := rec.Finding
+		if seen[fd.FindingID] {
+			continue
+		}
+		seen[fd.FindingID] = true
+		ingest.Enrich(&fd, lz, rampart.Account{})
+		fd.ScanID, fd.FirstSeenAt, fd.LastSeenAt = "bare", rec.Time, rec.Time
+		rows = append(rows, fd)
+		if len(rows) == batch {
+			if err := flush(); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return 0, 0, err
+	}
+	return secs, n, nil
+}
+
+// peakRSSMB reads the process's peak resident set (VmHWM) in MB; 0 where
+// /proc is not available.
+func peakRSSMB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func round(x float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(x*p+0.5)) / p
+}
