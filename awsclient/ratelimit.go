@@ -88,6 +88,7 @@ type Limiter struct {
 	rate, burst  float64
 	tokens       float64
 	last         time.Time
+	created      time.Time
 	lastDecrease time.Time
 	lastProbe    time.Time
 	oks          []time.Time // successes within Window, oldest first
@@ -111,7 +112,7 @@ func NewLimiter(p Prior, now func() time.Time) *Limiter {
 		now = time.Now
 	}
 	t := now()
-	return &Limiter{now: now, rate: p.Rate, burst: math.Max(1, p.Burst), tokens: math.Max(1, p.Burst), last: t, lastProbe: t}
+	return &Limiter{now: now, rate: p.Rate, burst: math.Max(1, p.Burst), tokens: math.Max(1, p.Burst), last: t, created: t, lastProbe: t}
 }
 
 // Rate returns the current rate in requests per second.
@@ -207,9 +208,9 @@ func (l *Limiter) OnThrottle() {
 		return
 	}
 	l.lastDecrease = now
-	accepted := float64(len(l.oks)) / limiterWindow.Seconds()
+	window := min(limiterWindow, now.Sub(l.created))
+	accepted := float64(len(l.oks)) / math.Max(window.Seconds(), limiterCooldown.Seconds())
 	l.rate = math.Max(limiterMinRate, math.Max(l.rate/2, math.Min(l.rate*0.95, accepted)))
-	l.oks = l.oks[:0] // measure afresh at the new rate
 }
 
 func (l *Limiter) trim(now time.Time) {

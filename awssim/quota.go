@@ -198,7 +198,25 @@ type quotaState struct {
 	mu      sync.Mutex
 	buckets map[string]*bucketState
 	expired map[string]bool // access keys whose session expired (FaultExpiredToken)
+	taken   map[string]int  // tokens taken per bucket key
 }
+
+// QuotaTakes returns, per bucket key (QuotaKey), how many calls took a
+// token: the calls each bucket had to serve. Only counted while the estate
+// has Quotas.
+func (s *Server) QuotaTakes() map[string]int {
+	s.quota.mu.Lock()
+	defer s.quota.mu.Unlock()
+	out := make(map[string]int, len(s.quota.taken))
+	for k, v := range s.quota.taken {
+		out[k] = v
+	}
+	return out
+}
+
+// Bucket returns the bucket shape and scope of family under q (scale and
+// overrides applied).
+func (q *Quotas) Bucket(family string) (TokenBucket, string, bool) { return q.familyBucket(family) }
 
 // take takes one token from the bucket key of shape b at now, refilling
 // first. It reports whether a token was there.
@@ -221,6 +239,10 @@ func (q *quotaState) take(key string, b TokenBucket, now time.Time) bool {
 		return false
 	}
 	st.tokens--
+	if q.taken == nil {
+		q.taken = map[string]int{}
+	}
+	q.taken[key]++
 	return true
 }
 

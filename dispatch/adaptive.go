@@ -19,9 +19,9 @@ const (
 
 // Adaptive concurrency defaults.
 const (
-	DefaultAdaptiveInitial  = 4
+	DefaultAdaptiveInitial  = 8
 	DefaultAdaptiveMax      = 256
-	DefaultAdaptiveInterval = 250 * time.Millisecond
+	DefaultAdaptiveInterval = 100 * time.Millisecond
 )
 
 // gate admits accounts of one landing zone.
@@ -109,15 +109,19 @@ func (g *AdaptiveGate) notify() {
 	g.changed = make(chan struct{})
 }
 
-// Step is one control step: on new throttling the limit halves (and the
-// doubling phase ends); otherwise, when the limit was reached since the
+// Step is one control step: when the shared quotas answered more throttles
+// since the last step than the limit, the limit halves (and the doubling
+// phase ends); otherwise, when the limit was reached since the
 // last step, it doubles (first phase) or grows by one.
 func (g *AdaptiveGate) Step() {
 	n := g.signal()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
-	case n > g.last:
+	case n > g.last+uint64(g.limit):
+		// More throttles in one step than accounts admitted: the shared
+		// quota is overloaded, not just absorbing a burst (the client-side
+		// limiters pace isolated throttles).
 		g.ssthresh = max(float64(g.min), g.limit/2)
 		g.limit = g.ssthresh
 	case g.peak >= int(g.limit):

@@ -41,17 +41,24 @@ func TestAdaptiveGateConverges(t *testing.T) {
 		t.Fatalf("slow start limits %v, want %v", limits, want)
 	}
 	// The shared quota throttles: halve, then grow by one per step.
-	throttles.Add(3)
+	throttles.Add(3) // fewer than the limit: absorbed by the client-side limiters
 	g.Step()
-	if g.Limit() != 16 {
-		t.Fatalf("after throttling: limit %d, want 16", g.Limit())
+	if g.Limit() != 64 {
+		t.Fatalf("after 3 throttles at limit 32 (saturated): limit %d, want doubled to 64", g.Limit())
 	}
-	for i := 0; i < 16; i++ {
-		g.Release() // in flight back to 16
+	fill(g)
+	// The shared quota is overloaded: halve, then grow by one per step.
+	throttles.Add(100)
+	g.Step()
+	if g.Limit() != 32 {
+		t.Fatalf("after overload: limit %d, want 32", g.Limit())
+	}
+	for i := 0; i < 32; i++ {
+		g.Release() // in flight back to 32
 	}
 	g.Step()
-	if g.Limit() != 17 {
-		t.Errorf("congestion avoidance: limit %d, want 17", g.Limit())
+	if g.Limit() != 33 {
+		t.Errorf("congestion avoidance: limit %d, want 33", g.Limit())
 	}
 	// Not saturated: no growth.
 	for i := 0; i < 10; i++ {
@@ -59,12 +66,12 @@ func TestAdaptiveGateConverges(t *testing.T) {
 	}
 	g.Step()
 	g.Step()
-	if g.Limit() != 17 {
-		t.Errorf("unsaturated: limit %d, want 17", g.Limit())
+	if g.Limit() != 33 {
+		t.Errorf("unsaturated: limit %d, want 33", g.Limit())
 	}
 	// Repeated throttling never goes below one account.
 	for i := 0; i < 10; i++ {
-		throttles.Add(1)
+		throttles.Add(100)
 		g.Step()
 	}
 	if g.Limit() != 1 {
