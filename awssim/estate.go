@@ -103,6 +103,8 @@ type Account struct {
 	IAM   IAM                   `yaml:"iam"`
 	S3    []*Bucket             `yaml:"s3"`
 	EC2   map[string]*EC2Region `yaml:"ec2"`
+	// Services are the account's other services (estate_services.go).
+	Services `yaml:",inline"`
 }
 
 // StaticKey is a long-term access key.

@@ -290,6 +290,9 @@ func formOf(r *http.Request, body []byte) url.Values {
 
 // operation names the called operation from the protocol's envelope.
 func (s *Server) operation(c *call) string {
+	if op := servicesOperation(c); op != "" {
+		return op
+	}
 	switch protocolOf(c.service) {
 	case protoJSON:
 		t := c.r.Header.Get("X-Amz-Target")

@@ -26,7 +26,10 @@ var (
 	cannedACLs   = map[string]bool{"private": true, "public-read": true, "public-read-write": true, "authenticated-read": true, "log-delivery-write": true}
 	permissions  = map[string]bool{"READ": true, "WRITE": true, "READ_ACP": true, "WRITE_ACP": true, "FULL_CONTROL": true}
 	faultKinds   = map[string]bool{FaultThrottle: true, FaultAccessDenied: true, FaultInternalError: true, FaultLatency: true}
-	serviceNames = map[string]bool{"sts": true, "organizations": true, "iam": true, "s3": true, "ec2": true}
+	serviceNames = map[string]bool{"sts": true, "organizations": true, "iam": true, "s3": true, "ec2": true,
+		// estate_services.go (SigV4 signing names)
+		"rds": true, "dynamodb": true, "lambda": true, "config": true, "ssm": true, "cloudtrail": true,
+		"guardduty": true, "securityhub": true, "access-analyzer": true, "logs": true, "monitoring": true, "kms": true}
 )
 
 // validator checks an estate, fills defaults and derived IDs, and collects

@@ -28,8 +28,10 @@ const (
 
 func protocolOf(service string) string {
 	switch service {
-	case "sts", "iam":
+	case "sts", "iam", "rds":
 		return protoQuery
+	case "monitoring":
+		return protoCBOR
 	case "ec2":
 		return protoEC2
 	case "s3":
@@ -55,6 +57,8 @@ func errf(status int, code, format string, args ...any) *awsError {
 func writeError(w http.ResponseWriter, method, service, requestID string, e *awsError) {
 	h := w.Header()
 	switch protocolOf(service) {
+	case protoCBOR:
+		writeCBORError(w, requestID, e)
 	case protoJSON:
 		h.Set("Content-Type", "application/x-amz-json-1.1")
 		h.Set("X-Amzn-RequestId", requestID)
