@@ -1,0 +1,666 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rampart-cspm/rampart"
+)
+
+// This file is the read side the API, the dashboard and the CLI share:
+// filtered, sorted, keyset-paginated finding lists, counts and aggregates.
+// Every value reaches SQL as a bound parameter; the only literal SQL is the
+// fixed text of the open state, which the partial indexes of migration 0003
+// are declared over (SQLite uses a partial index only when the query's
+// WHERE repeats the index's WHERE term for term).
+
+// MaxPageSize is the largest page QueryFindings returns.
+const MaxPageSize = 500
+
+// DefaultPageSize is the page size when the query gives none.
+const DefaultPageSize = 50
+
+// openSQL is the open state, written exactly as the partial indexes' WHERE.
+const openSQL = `status = 'FAIL' AND resolved_at IS NULL`
+
+// sortSpec is one order: its columns (all in the same direction, so that a
+// row-value comparison continues a page) and the direction.
+type sortSpec struct {
+	cols []string
+	desc bool
+}
+
+var sorts = map[rampart.FindingSort]sortSpec{
+	rampart.SortSeverity:  {[]string{"severity_rank", "risk_score", "last_seen_at", "finding_id"}, true},
+	rampart.SortRisk:      {[]string{"risk_score", "severity_rank", "last_seen_at", "finding_id"}, true},
+	rampart.SortFirstSeen: {[]string{"first_seen_at", "finding_id"}, false},
+	rampart.SortLastSeen:  {[]string{"last_seen_at", "finding_id"}, true},
+}
+
+// groupColumns maps group fields to SQL expressions over findings.
+var groupColumns = map[rampart.GroupField]string{
+	rampart.GroupLandingZone:  "landing_zone_id",
+	rampart.GroupAccount:      "account_id",
+	rampart.GroupRegion:       "region",
+	rampart.GroupService:      "service",
+	rampart.GroupSeverity:     "severity",
+	rampart.GroupRiskBand:     "CASE WHEN risk_score >= 80 THEN 'critical' WHEN risk_score >= 60 THEN 'high' WHEN risk_score >= 40 THEN 'medium' WHEN risk_score >= 20 THEN 'low' ELSE 'minimal' END",
+	rampart.GroupFramework:    "framework",
+	rampart.GroupRequirement:  "requirement_id",
+	rampart.GroupOwner:        "owner_team",
+	rampart.GroupEnvironment:  "environment",
+	rampart.GroupStatus:       "status",
+	rampart.GroupResourceType: "resource_type",
+	rampart.GroupControl:      "control_id",
+}
+
+// where builds the WHERE clause (without the keyword) of q, or "" when it
+// selects everything.
+func where(q rampart.FindingQuery) (string, []any, error) {
+	var terms []string
+	var args []any
+	in := func(col string, vals []string) {
+		switch len(vals) {
+		case 0:
+		case 1:
+			terms = append(terms, col+" = ?")
+			args = append(args, vals[0])
+		default:
+			terms = append(terms, col+" IN ("+placeholders(len(vals))+")")
+			for _, v := range vals {
+				args = append(args, v)
+			}
+		}
+	}
+	switch q.State {
+	case rampart.StateOpen:
+		terms = append(terms, openSQL)
+	case rampart.StateResolved:
+		terms = append(terms, "resolved_at IS NOT NULL")
+	case rampart.StateAll, "":
+	default:
+		return "", nil, rampart.Errorf(rampart.EINVALID, "unknown state %q (want open, resolved or all)", q.State)
+	}
+	in("landing_zone_id", q.LandingZones)
+	in("account_id", q.AccountIDs)
+	in("account_name", q.AccountNames)
+	in("region", q.Regions)
+	in("service", q.Services)
+	in("resource_type", q.ResourceTypes)
+	in("framework", q.Frameworks)
+	in("requirement_id", q.Requirements)
+	in("control_id", q.ControlIDs)
+	owners := q.OwnerTeams
+	if q.NoOwner {
+		owners = append(append([]string(nil), owners...), "")
+	}
+	in("owner_team", owners)
+	in("environment", q.Environments)
+	if len(q.Severities) > 0 {
+		// severity_rank is what the indexes hold.
+		ranks := make([]string, len(q.Severities))
+		for i, s := range q.Severities {
+			if s.Rank() == 0 {
+				return "", nil, rampart.Errorf(rampart.EINVALID, "unknown severity %q", s)
+			}
+			ranks[i] = strconv.Itoa(s.Rank())
+		}
+		if len(ranks) == 1 {
+			terms = append(terms, "severity_rank = ?")
+			args = append(args, q.Severities[0].Rank())
+		} else {
+			terms = append(terms, "severity_rank IN ("+placeholders(len(ranks))+")")
+			for _, s := range q.Severities {
+				args = append(args, s.Rank())
+			}
+		}
+	}
+	if len(q.Statuses) > 0 {
+		st := make([]string, len(q.Statuses))
+		for i, s := range q.Statuses {
+			st[i] = string(s)
+		}
+		in("status", st)
+	}
+	if q.RiskMin != nil {
+		terms = append(terms, "risk_score >= ?")
+		args = append(args, *q.RiskMin)
+	}
+	if q.RiskMax != nil {
+		terms = append(terms, "risk_score <= ?")
+		args = append(args, *q.RiskMax)
+	}
+	tr := func(col, op string, t time.Time) {
+		if !t.IsZero() {
+			terms = append(terms, col+" "+op+" ?")
+			args = append(args, formatTime(t))
+		}
+	}
+	tr("first_seen_at", ">=", q.FirstSeenFrom)
+	tr("first_seen_at", "<", q.FirstSeenTo)
+	tr("last_seen_at", ">=", q.LastSeenFrom)
+	tr("last_seen_at", "<", q.LastSeenTo)
+	return strings.Join(terms, " AND "), args, nil
+}
+
+// cursor is what a page's Next encodes: the order, the last row's sort key
+// and a hash of the filter, so that a cursor cannot continue another query.
+type cursor struct {
+	Sort   rampart.FindingSort `json:"s"`
+	Key    []any               `json:"k"`
+	Filter string              `json:"f"`
+}
+
+// filterHash hashes every field of q that selects rows.
+func filterHash(q rampart.FindingQuery) string {
+	q.Cursor, q.Limit, q.Sort = "", 0, ""
+	b, _ := json.Marshal(q)
+	h := fnv.New64a()
+	h.Write(b)
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor validates a cursor against the query's order and filter and
+// returns its key in the SQL types of the order's columns.
+func decodeCursor(s string, sort rampart.FindingSort, spec sortSpec, q rampart.FindingQuery) ([]any, error) {
+	bad := func(why string) error {
+		return rampart.Errorf(rampart.EINVALID, "malformed cursor: %s (start again without a cursor)", why)
+	}
+	if len(s) > 1024 {
+		return nil, bad("too long")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad("not base64url")
+	}
+	var c cursor
+	d := json.NewDecoder(strings.NewReader(string(b)))
+	d.UseNumber()
+	if err := d.Decode(&c); err != nil {
+		return nil, bad("not a cursor")
+	}
+	if c.Sort != sort {
+		return nil, bad(fmt.Sprintf("it continues sort %q, not %q", c.Sort, sort))
+	}
+	if c.Filter != filterHash(q) {
+		return nil, bad("it belongs to a query with other filters")
+	}
+	if len(c.Key) != len(spec.cols) {
+		return nil, bad("wrong key length")
+	}
+	key := make([]any, len(c.Key))
+	for i, col := range spec.cols {
+		switch col {
+		case "severity_rank", "risk_score":
+			n, ok := c.Key[i].(json.Number)
+			if !ok {
+				return nil, bad(col + " is not a number")
+			}
+			v, err := strconv.ParseInt(string(n), 10, 32)
+			if err != nil {
+				return nil, bad(col + " is not an integer")
+			}
+			key[i] = v
+		default:
+			v, ok := c.Key[i].(string)
+			if !ok || len(v) > 256 {
+				return nil, bad(col + " is not a string")
+			}
+			key[i] = v
+		}
+	}
+	return key, nil
+}
+
+func sortKey(f *rampart.Finding, spec sortSpec) []any {
+	key := make([]any, len(spec.cols))
+	for i, col := range spec.cols {
+		switch col {
+		case "severity_rank":
+			key[i] = f.Severity.Rank()
+		case "risk_score":
+			key[i] = f.RiskScore
+		case "last_seen_at":
+			key[i] = formatTime(f.LastSeenAt)
+		case "first_seen_at":
+			key[i] = formatTime(f.FirstSeenAt)
+		case "finding_id":
+			key[i] = f.FindingID
+		}
+	}
+	return key
+}
+
+// QueryFindings returns one page of the findings q selects, in q's order.
+// It returns EINVALID for an unknown order or state, a page size over
+// MaxPageSize, or a cursor that is malformed or belongs to another query.
+func (s *Store) QueryFindings(ctx context.Context, q rampart.FindingQuery) (rampart.FindingPage, error) {
+	sort := q.Sort
+	if sort == "" {
+		sort = rampart.SortSeverity
+	}
+	spec, ok := sorts[sort]
+	if !ok {
+		return rampart.FindingPage{}, rampart.Errorf(rampart.EINVALID, "unknown sort %q (want severity, risk, first_seen or last_seen)", q.Sort)
+	}
+	limit := q.Limit
+	if limit < 0 || limit > MaxPageSize {
+		return rampart.FindingPage{}, rampart.Errorf(rampart.EINVALID, "page size %d out of range 1..%d", limit, MaxPageSize)
+	}
+	if limit == 0 {
+		limit = DefaultPageSize
+	}
+	w, args, err := where(q)
+	if err != nil {
+		return rampart.FindingPage{}, err
+	}
+	dir, cmp := "DESC", "<"
+	if !spec.desc {
+		dir, cmp = "ASC", ">"
+	}
+	if q.Cursor != "" {
+		key, err := decodeCursor(q.Cursor, sort, spec, q)
+		if err != nil {
+			return rampart.FindingPage{}, err
+		}
+		t := "(" + strings.Join(spec.cols, ", ") + ") " + cmp + " (" + placeholders(len(key)) + ")"
+		if w != "" {
+			w += " AND "
+		}
+		w += t
+		args = append(args, key...)
+	}
+	sqlText := `SELECT ` + findingColumns + ` FROM findings`
+	if w != "" {
+		sqlText += ` WHERE ` + w
+	}
+	order := make([]string, len(spec.cols))
+	for i, c := range spec.cols {
+		order[i] = c + " " + dir
+	}
+	sqlText += ` ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := s.db.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return rampart.FindingPage{}, fmt.Errorf("sqlite: query findings: %w", err)
+	}
+	defer rows.Close()
+	page := rampart.FindingPage{Findings: []rampart.Finding{}}
+	for rows.Next() {
+		f, err := scanFinding(rows)
+		if err != nil {
+			return rampart.FindingPage{}, fmt.Errorf("sqlite: query findings: %w", err)
+		}
+		page.Findings = append(page.Findings, f)
+	}
+	if err := rows.Err(); err != nil {
+		return rampart.FindingPage{}, fmt.Errorf("sqlite: query findings: %w", err)
+	}
+	if len(page.Findings) > limit {
+		page.Findings = page.Findings[:limit]
+		last := &page.Findings[limit-1]
+		page.Next = encodeCursor(cursor{Sort: sort, Key: sortKey(last, spec), Filter: filterHash(q)})
+	}
+	return page, nil
+}
+
+// CountFindings returns how many findings q selects (cursor and limit
+// ignored).
+func (s *Store) CountFindings(ctx context.Context, q rampart.FindingQuery) (int, error) {
+	w, args, err := where(q)
+	if err != nil {
+		return 0, err
+	}
+	sqlText := `SELECT COUNT(*) FROM findings`
+	if w != "" {
+		sqlText += ` WHERE ` + w
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, sqlText, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count findings: %w", err)
+	}
+	return n, nil
+}
+
+// AggregateFindings counts the findings q selects grouped by the given
+// fields, largest groups first.
+func (s *Store) AggregateFindings(ctx context.Context, q rampart.FindingQuery, by ...rampart.GroupField) ([]rampart.Group, error) {
+	if len(by) == 0 || len(by) > 3 {
+		return nil, rampart.Errorf(rampart.EINVALID, "aggregate: group by 1 to 3 fields, got %d", len(by))
+	}
+	cols := make([]string, len(by))
+	for i, g := range by {
+		c, ok := groupColumns[g]
+		if !ok {
+			return nil, rampart.Errorf(rampart.EINVALID, "aggregate: unknown group field %q", g)
+		}
+		cols[i] = c
+	}
+	w, args, err := where(q)
+	if err != nil {
+		return nil, err
+	}
+	sqlText := `SELECT ` + strings.Join(cols, ", ") + `, COUNT(*) FROM findings`
+	if w != "" {
+		sqlText += ` WHERE ` + w
+	}
+	groupBy := make([]string, len(by))
+	for i := range by {
+		groupBy[i] = strconv.Itoa(i + 1)
+	}
+	sqlText += ` GROUP BY ` + strings.Join(groupBy, ", ") + ` ORDER BY ` + strconv.Itoa(len(by)+1) + ` DESC, ` + strings.Join(groupBy, ", ")
+	rows, err := s.db.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: aggregate findings by %v: %w", by, err)
+	}
+	defer rows.Close()
+	out := []rampart.Group{}
+	for rows.Next() {
+		keys := make([]string, len(by))
+		dest := make([]any, len(by)+1)
+		for i := range keys {
+			dest[i] = &keys[i]
+		}
+		var n int
+		dest[len(by)] = &n
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("sqlite: aggregate findings by %v: %w", by, err)
+		}
+		out = append(out, rampart.Group{Keys: keys, Count: n})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: aggregate findings by %v: %w", by, err)
+	}
+	return out, nil
+}
+
+// ResolveTimes returns, per severity, how many of the findings q selects
+// were resolved and their mean time from first seen to resolved.
+func (s *Store) ResolveTimes(ctx context.Context, q rampart.FindingQuery) ([]rampart.ResolveTime, error) {
+	q.State = rampart.StateResolved
+	w, args, err := where(q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT severity, COUNT(*),
+		AVG((julianday(resolved_at) - julianday(first_seen_at)) * 24.0)
+		FROM findings WHERE `+w+` GROUP BY severity_rank ORDER BY severity_rank DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: resolve times: %w", err)
+	}
+	defer rows.Close()
+	out := []rampart.ResolveTime{}
+	for rows.Next() {
+		var r rampart.ResolveTime
+		var sev string
+		var mean sql.NullFloat64
+		if err := rows.Scan(&sev, &r.Resolved, &mean); err != nil {
+			return nil, fmt.Errorf("sqlite: resolve times: %w", err)
+		}
+		r.Severity, r.MeanHours = rampart.Severity(sev), mean.Float64
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: resolve times: %w", err)
+	}
+	return out, nil
+}
+
+// RecordPosture stores the open findings of a scan's landing zone by
+// severity, as they stand now, as that scan's point of the trend. Call it
+// when a scan finishes; recording a scan twice replaces its point.
+func (s *Store) RecordPosture(ctx context.Context, scanID string) error {
+	sc, err := s.GetScan(ctx, scanID)
+	if err != nil {
+		return err
+	}
+	at := sc.FinishedAt
+	if at.IsZero() {
+		at = s.now()
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM posture_points WHERE scan_id = ?`, scanID); err != nil {
+			return fmt.Errorf("sqlite: record posture of scan %s: %w", scanID, err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO posture_points (scan_id, landing_zone_id, at, severity, open)
+			SELECT ?, ?, ?, severity, COUNT(*) FROM findings
+			WHERE landing_zone_id = ? AND `+openSQL+` GROUP BY severity`,
+			scanID, sc.LandingZoneID, formatTime(at), sc.LandingZoneID)
+		if err != nil {
+			return fmt.Errorf("sqlite: record posture of scan %s: %w", scanID, err)
+		}
+		// A scan with nothing open still gets its point.
+		_, err = tx.ExecContext(ctx, `INSERT INTO posture_points (scan_id, landing_zone_id, at, severity, open)
+			SELECT ?, ?, ?, '', 0 WHERE NOT EXISTS (SELECT 1 FROM posture_points WHERE scan_id = ?)`,
+			scanID, sc.LandingZoneID, formatTime(at), scanID)
+		if err != nil {
+			return fmt.Errorf("sqlite: record posture of scan %s: %w", scanID, err)
+		}
+		return nil
+	})
+}
+
+// PostureTrend returns the last n recorded posture points of a landing zone
+// ("" for every landing zone), oldest first.
+func (s *Store) PostureTrend(ctx context.Context, lzID string, n int) ([]rampart.PosturePoint, error) {
+	if n <= 0 || n > 200 {
+		return nil, rampart.Errorf(rampart.EINVALID, "trend: %d points out of range 1..200", n)
+	}
+	rows, err := s.db.QueryContext(ctx, `
+		WITH last AS (SELECT DISTINCT scan_id, at FROM posture_points
+			WHERE (? = '' OR landing_zone_id = ?) ORDER BY at DESC, scan_id DESC LIMIT ?)
+		SELECT p.scan_id, p.landing_zone_id, p.at, p.severity, p.open
+		FROM posture_points p JOIN last USING (scan_id) ORDER BY p.at, p.scan_id`, lzID, lzID, n)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: posture trend of %q: %w", lzID, err)
+	}
+	defer rows.Close()
+	out := []rampart.PosturePoint{}
+	for rows.Next() {
+		var scanID, lz, at, sev string
+		var open int
+		if err := rows.Scan(&scanID, &lz, &at, &sev, &open); err != nil {
+			return nil, fmt.Errorf("sqlite: posture trend of %q: %w", lzID, err)
+		}
+		if len(out) == 0 || out[len(out)-1].ScanID != scanID {
+			t, err := parseTime(at)
+			if err != nil {
+				return nil, fmt.Errorf("sqlite: posture trend of %q: %w", lzID, err)
+			}
+			out = append(out, rampart.PosturePoint{ScanID: scanID, LandingZoneID: lz, At: t, BySeverity: map[rampart.Severity]int{}})
+		}
+		p := &out[len(out)-1]
+		if sev != "" {
+			p.BySeverity[rampart.Severity(sev)] += open
+			p.Open += open
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: posture trend of %q: %w", lzID, err)
+	}
+	return out, nil
+}
+
+// ListLandingZones returns every landing zone, ordered by ID. Only the
+// descriptive fields are filled (no credentials or account source).
+func (s *Store) ListLandingZones(ctx context.Context) ([]rampart.LandingZone, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, cloud, regions, owner_team, business_unit,
+		environment, scan_enabled, schedule, sla_days FROM landing_zones ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list landing zones: %w", err)
+	}
+	defer rows.Close()
+	out := []rampart.LandingZone{}
+	for rows.Next() {
+		var lz rampart.LandingZone
+		var regions, sla string
+		if err := rows.Scan(&lz.ID, &lz.Name, &lz.Cloud, &regions, &lz.OwnerTeam, &lz.BusinessUnit,
+			&lz.Environment, &lz.ScanEnabled, &lz.Schedule, &sla); err != nil {
+			return nil, fmt.Errorf("sqlite: list landing zones: %w", err)
+		}
+		if err := json.Unmarshal([]byte(regions), &lz.Regions); err != nil {
+			return nil, fmt.Errorf("sqlite: list landing zones: %s regions: %w", lz.ID, err)
+		}
+		if err := json.Unmarshal([]byte(sla), &lz.SLADays); err != nil {
+			return nil, fmt.Errorf("sqlite: list landing zones: %s SLA days: %w", lz.ID, err)
+		}
+		out = append(out, lz)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list landing zones: %w", err)
+	}
+	return out, nil
+}
+
+// facetFields are the fields whose known values Facets lists.
+var facetFields = []rampart.GroupField{rampart.GroupLandingZone, rampart.GroupRegion, rampart.GroupService,
+	rampart.GroupResourceType, rampart.GroupFramework, rampart.GroupOwner, rampart.GroupEnvironment}
+
+// facetCache keeps the facets until the data changes.
+type facetCache struct {
+	mu      sync.Mutex
+	version int64
+	facets  map[rampart.GroupField][]string
+}
+
+var facetCaches sync.Map // *Store -> *facetCache
+
+// Facets returns the distinct values stored for the low-cardinality finding
+// fields (landing zone, region, service, resource type, framework, owner,
+// environment), used to reject unknown filter values. They are cached until
+// a new finding event is written.
+func (s *Store) Facets(ctx context.Context) (map[rampart.GroupField][]string, error) {
+	v, _ := facetCaches.LoadOrStore(s, &facetCache{version: -1})
+	c := v.(*facetCache)
+	var version int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM finding_events`).Scan(&version); err != nil {
+		return nil, fmt.Errorf("sqlite: facets: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.facets != nil && c.version == version {
+		return c.facets, nil
+	}
+	out := map[rampart.GroupField][]string{}
+	for _, g := range facetFields {
+		col := groupColumns[g]
+		rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT `+col+` FROM findings ORDER BY 1`)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: facets of %s: %w", g, err)
+		}
+		vals := []string{}
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlite: facets of %s: %w", g, err)
+			}
+			vals = append(vals, v)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: facets of %s: %w", g, err)
+		}
+		out[g] = vals
+	}
+	c.facets, c.version = out, version
+	return out, nil
+}
+
+// SaveView stores a named view, replacing one of the same name.
+func (s *Store) SaveView(ctx context.Context, v rampart.SavedView) error {
+	if strings.TrimSpace(v.Name) == "" || len(v.Name) > 100 {
+		return rampart.Errorf(rampart.EINVALID, "saved view: name must be 1 to 100 characters")
+	}
+	if len(v.Query) > 4000 || len(v.Description) > 1000 {
+		return rampart.Errorf(rampart.EINVALID, "saved view %q: query or description too long", v.Name)
+	}
+	at := v.CreatedAt
+	if at.IsZero() {
+		at = s.now()
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO saved_views (name, description, query, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET description = excluded.description, query = excluded.query`,
+		v.Name, v.Description, v.Query, formatTime(at))
+	if err != nil {
+		return fmt.Errorf("sqlite: save view %q: %w", v.Name, err)
+	}
+	return nil
+}
+
+// ListViews returns the saved views by name.
+func (s *Store) ListViews(ctx context.Context) ([]rampart.SavedView, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, description, query, created_at FROM saved_views ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list views: %w", err)
+	}
+	defer rows.Close()
+	out := []rampart.SavedView{}
+	for rows.Next() {
+		var v rampart.SavedView
+		var at string
+		if err := rows.Scan(&v.Name, &v.Description, &v.Query, &at); err != nil {
+			return nil, fmt.Errorf("sqlite: list views: %w", err)
+		}
+		if v.CreatedAt, err = parseTime(at); err != nil {
+			return nil, fmt.Errorf("sqlite: list views: %q: %w", v.Name, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list views: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteView removes a saved view, or returns ENOTFOUND.
+func (s *Store) DeleteView(ctx context.Context, name string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM saved_views WHERE name = ?`, name)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete view %q: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return rampart.Errorf(rampart.ENOTFOUND, "saved view %q not found", name)
+	}
+	return nil
+}
+
+// UnitArtifacts returns the artifact pointers of one scan unit.
+func (s *Store) UnitArtifacts(ctx context.Context, unitID string) ([]rampart.Artifact, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, scan_id, unit_id, kind, uri, sha256, size, content_type, created_at
+		FROM artifacts WHERE unit_id = ? ORDER BY created_at, id`, unitID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: artifacts of unit %s: %w", unitID, err)
+	}
+	defer rows.Close()
+	out := []rampart.Artifact{}
+	for rows.Next() {
+		var a rampart.Artifact
+		var created string
+		if err := rows.Scan(&a.ID, &a.ScanID, &a.UnitID, &a.Kind, &a.URI, &a.SHA256, &a.Size, &a.ContentType, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: artifacts of unit %s: %w", unitID, err)
+		}
+		if a.CreatedAt, err = parseTime(created); err != nil {
+			return nil, fmt.Errorf("sqlite: artifacts of unit %s: %w", unitID, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: artifacts of unit %s: %w", unitID, err)
+	}
+	return out, nil
+}
