@@ -1,5 +1,6 @@
 // Package export writes findings in the shared schema for people and tools:
-// an aligned table for a terminal, a JSON array and CSV. The JSON and CSV
+// an aligned table for a terminal, a JSON array, CSV, OCSF Detection
+// Findings (Security Lake, SIEMs) and ASFF batches (Security Hub). The JSON and CSV
 // field names are rampart.Finding's JSON names, a public contract.
 package export
 
@@ -23,10 +24,14 @@ const (
 	FormatTable = "table"
 	FormatJSON  = "json"
 	FormatCSV   = "csv"
+	FormatOCSF  = "ocsf" // a JSON array of OCSF 1.x Detection Findings
+	FormatASFF  = "asff" // JSON Lines, one BatchImportFindings batch (≤100) per line
 )
 
 // Formats returns the accepted format names, the default (table) first.
-func Formats() []string { return []string{FormatTable, FormatJSON, FormatCSV} }
+func Formats() []string {
+	return []string{FormatTable, FormatJSON, FormatCSV, FormatOCSF, FormatASFF}
+}
 
 // Write writes findings to w in the named format (see Formats; case does
 // not matter). An unknown format is a rampart EINVALID error naming it and
@@ -39,6 +44,10 @@ func Write(w io.Writer, format string, findings []rampart.Finding) error {
 		return writeJSON(w, findings)
 	case FormatCSV:
 		return writeCSV(w, findings)
+	case FormatOCSF:
+		return writeOCSF(w, findings)
+	case FormatASFF:
+		return writeASFF(w, findings)
 	}
 	return rampart.Errorf(rampart.EINVALID, "unknown export format %q (want one of %s)", format, strings.Join(Formats(), ", "))
 }

@@ -117,7 +117,7 @@ func TestEmpty(t *testing.T) {
 func TestUnknownFormat(t *testing.T) {
 	var buf bytes.Buffer
 	err := export.Write(&buf, "xml", fixture())
-	want := `rampart: invalid: unknown export format "xml" (want one of table, json, csv)`
+	want := `rampart: invalid: unknown export format "xml" (want one of table, json, csv, ocsf, asff)`
 	if err == nil || err.Error() != want {
 		t.Errorf("Write(xml) = %v, want %q", err, want)
 	}

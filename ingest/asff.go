@@ -117,6 +117,9 @@ func (a *ASFFReader) Next() (Record, error) {
 		}
 	}
 	x.resourceName = rec.ProductFields["ProwlerResourceName"]
+	if x.resourceName == "" {
+		x.resourceName = rec.ProductFields["rampart/resource_name"]
+	}
 	switch strings.ToUpper(rec.Compliance.Status) {
 	case "PASSED":
 		x.status = "PASS"

@@ -174,6 +174,9 @@ func (r *ocsfRecord) normalize(opts Options) (f rampart.Finding, t time.Time, mu
 		x.resourceID, x.resourceName, x.resourceType, x.service = res.UID, res.Name, res.Type, res.Group.Name
 	}
 	switch {
+	case r.Time > 1e11:
+		// OCSF defines timestamps in milliseconds; Prowler writes seconds.
+		t = time.UnixMilli(r.Time).UTC()
 	case r.Time > 0:
 		t = time.Unix(r.Time, 0).UTC()
 	case r.TimeDT != "":

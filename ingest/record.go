@@ -175,8 +175,10 @@ func normalize(r *raw, opts Options) (rampart.Finding, error) {
 		}
 		return f, errors.New("no account (cloud.account.uid)")
 	}
+	// Prowler writes PASS, FAIL or MANUAL; Rampart's own OCSF export may
+	// also carry NOT_EVALUATED.
 	status, err := rampart.ParseStatus(r.status)
-	if err != nil || status == rampart.StatusNotEvaluated {
+	if err != nil {
 		return f, fmt.Errorf("status_code %q: want PASS, FAIL or MANUAL", r.status)
 	}
 	sev, err := severity(r.severity, r.severityID)
