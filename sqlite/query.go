@@ -9,7 +9,6 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rampart-cspm/rampart"
@@ -51,7 +50,7 @@ var groupColumns = map[rampart.GroupField]string{
 	rampart.GroupAccount:      "account_id",
 	rampart.GroupRegion:       "region",
 	rampart.GroupService:      "service",
-	rampart.GroupSeverity:     "severity",
+	rampart.GroupSeverity:     "CASE severity_rank WHEN 5 THEN 'critical' WHEN 4 THEN 'high' WHEN 3 THEN 'medium' WHEN 2 THEN 'low' WHEN 1 THEN 'informational' ELSE '' END",
 	rampart.GroupRiskBand:     "CASE WHEN risk_score >= 80 THEN 'critical' WHEN risk_score >= 60 THEN 'high' WHEN risk_score >= 40 THEN 'medium' WHEN risk_score >= 20 THEN 'low' ELSE 'minimal' END",
 	rampart.GroupFramework:    "framework",
 	rampart.GroupRequirement:  "requirement_id",
@@ -320,6 +319,17 @@ func (s *Store) QueryFindings(ctx context.Context, q rampart.FindingQuery) (ramp
 // CountFindings returns how many findings q selects (cursor and limit
 // ignored).
 func (s *Store) CountFindings(ctx context.Context, q rampart.FindingQuery) (int, error) {
+	if table, ok := summaryFor(q, nil); ok {
+		w, args, err := where(summaryQuery(q))
+		if err != nil {
+			return 0, err
+		}
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM `+table+whereSQL(w), args...).Scan(&n); err != nil {
+			return 0, fmt.Errorf("sqlite: count findings: %w", err)
+		}
+		return n, nil
+	}
 	w, args, err := where(q)
 	if err != nil {
 		return 0, err
@@ -349,13 +359,24 @@ func (s *Store) AggregateFindings(ctx context.Context, q rampart.FindingQuery, b
 		}
 		cols[i] = c
 	}
+	table, summary := summaryFor(q, by)
+	from, count := "findings", "COUNT(*)"
+	if summary {
+		q = summaryQuery(q)
+		from, count = table, "SUM(n)"
+		for i, g := range by {
+			if g == rampart.GroupRiskBand {
+				cols[i] = "risk_band"
+			}
+		}
+	}
 	w, args, err := where(q)
 	if err != nil {
 		return nil, err
 	}
-	sqlText := `SELECT ` + strings.Join(cols, ", ") + `, COUNT(*) FROM findings`
-	if w != "" {
-		sqlText += ` WHERE ` + w
+	sqlText := `SELECT ` + strings.Join(cols, ", ") + `, ` + count + ` FROM ` + from + whereSQL(w)
+	if summary {
+		sqlText += ` AND n > 0`
 	}
 	groupBy := make([]string, len(by))
 	for i := range by {
@@ -529,55 +550,35 @@ func (s *Store) ListLandingZones(ctx context.Context) ([]rampart.LandingZone, er
 var facetFields = []rampart.GroupField{rampart.GroupLandingZone, rampart.GroupRegion, rampart.GroupService,
 	rampart.GroupResourceType, rampart.GroupFramework, rampart.GroupOwner, rampart.GroupEnvironment}
 
-// facetCache keeps the facets until the data changes.
-type facetCache struct {
-	mu      sync.Mutex
-	version int64
-	facets  map[rampart.GroupField][]string
-}
-
-var facetCaches sync.Map // *Store -> *facetCache
-
-// Facets returns the distinct values stored for the low-cardinality finding
-// fields (landing zone, region, service, resource type, framework, owner,
-// environment), used to reject unknown filter values. They are cached until
-// a new finding event is written.
+// Facets returns the stored values of the low-cardinality finding fields
+// (landing zone, region, service, resource type, framework, owner,
+// environment), used to reject unknown filter values. They come from the
+// trigger-kept facet_counts table (migration 0003), so they are current
+// and cost one small index read.
 func (s *Store) Facets(ctx context.Context) (map[rampart.GroupField][]string, error) {
-	v, _ := facetCaches.LoadOrStore(s, &facetCache{version: -1})
-	c := v.(*facetCache)
-	var version int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM finding_events`).Scan(&version); err != nil {
-		return nil, fmt.Errorf("sqlite: facets: %w", err)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.facets != nil && c.version == version {
-		return c.facets, nil
-	}
+	field := map[string]rampart.GroupField{}
 	out := map[rampart.GroupField][]string{}
 	for _, g := range facetFields {
-		col := groupColumns[g]
-		rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT `+col+` FROM findings ORDER BY 1`)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: facets of %s: %w", g, err)
-		}
-		vals := []string{}
-		for rows.Next() {
-			var v string
-			if err := rows.Scan(&v); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sqlite: facets of %s: %w", g, err)
-			}
-			vals = append(vals, v)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: facets of %s: %w", g, err)
-		}
-		out[g] = vals
+		field[groupColumns[g]] = g
+		out[g] = []string{}
 	}
-	c.facets, c.version = out, version
+	rows, err := s.db.QueryContext(ctx, `SELECT field, value FROM facet_counts WHERE n > 0 ORDER BY field, value`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: facets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f, v string
+		if err := rows.Scan(&f, &v); err != nil {
+			return nil, fmt.Errorf("sqlite: facets: %w", err)
+		}
+		if g, ok := field[f]; ok {
+			out[g] = append(out[g], v)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: facets: %w", err)
+	}
 	return out, nil
 }
 
@@ -663,4 +664,60 @@ func (s *Store) UnitArtifacts(ctx context.Context, unitID string) ([]rampart.Art
 		return nil, fmt.Errorf("sqlite: artifacts of unit %s: %w", unitID, err)
 	}
 	return out, nil
+}
+
+// whereSQL returns " WHERE w", or " WHERE 1" for an empty w (so that
+// callers can append " AND ...").
+func whereSQL(w string) string {
+	if w == "" {
+		return " WHERE 1"
+	}
+	return " WHERE " + w
+}
+
+// summaryFor reports which summary table (migration 0003) answers q grouped
+// by the given fields exactly: open_counts for the open state filtered and
+// grouped by landing zone, account, severity and risk band; status_counts
+// for every state filtered and grouped by landing zone, framework,
+// requirement and status.
+func summaryFor(q rampart.FindingQuery, by []rampart.GroupField) (string, bool) {
+	rest := q
+	rest.Cursor, rest.Limit, rest.Sort = "", 0, ""
+	switch q.State {
+	case rampart.StateOpen:
+		rest.State, rest.LandingZones, rest.AccountIDs, rest.Severities = "", nil, nil, nil
+		if !isZeroQuery(rest) {
+			return "", false
+		}
+		for _, g := range by {
+			if g != rampart.GroupLandingZone && g != rampart.GroupAccount && g != rampart.GroupSeverity && g != rampart.GroupRiskBand {
+				return "", false
+			}
+		}
+		return "open_counts", true
+	case rampart.StateAll, "":
+		rest.State, rest.LandingZones, rest.Frameworks, rest.Requirements, rest.Statuses = "", nil, nil, nil, nil
+		if !isZeroQuery(rest) {
+			return "", false
+		}
+		for _, g := range by {
+			if g != rampart.GroupLandingZone && g != rampart.GroupFramework && g != rampart.GroupRequirement && g != rampart.GroupStatus {
+				return "", false
+			}
+		}
+		return "status_counts", true
+	}
+	return "", false
+}
+
+// summaryQuery drops the state, which a summary table has already applied.
+func summaryQuery(q rampart.FindingQuery) rampart.FindingQuery {
+	q.State = rampart.StateAll
+	return q
+}
+
+func isZeroQuery(q rampart.FindingQuery) bool {
+	b, _ := json.Marshal(q)
+	z, _ := json.Marshal(rampart.FindingQuery{})
+	return string(b) == string(z)
 }
