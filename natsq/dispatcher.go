@@ -74,28 +74,50 @@ func (d *Dispatcher) Dispatch(ctx context.Context, plan dispatch.Plan) error {
 		return nil
 	}
 
-	// Listen before publishing: completions of this plan's scans only.
+	// Listen before publishing: one ordered consumer per scan of the plan
+	// (one filter subject each, as servers before 2.10 require).
+	records := make(chan jetstream.Msg, 256)
+	lctx, stopListening := context.WithCancel(ctx)
+	defer stopListening()
+	var listeners sync.WaitGroup
+	defer listeners.Wait()
+	defer stopListening()
 	var subjects []string
 	for id := range scans {
 		subjects = append(subjects, d.opts.doneSubject(id))
 	}
 	sort.Strings(subjects)
-	cons, err := d.js.OrderedConsumer(ctx, d.opts.doneStream(), jetstream.OrderedConsumerConfig{
-		FilterSubjects: subjects, DeliverPolicy: jetstream.DeliverAllPolicy})
-	if err != nil {
-		return fmt.Errorf("natsq: listen for completions: %w", err)
+	for _, subject := range subjects {
+		cons, err := d.js.OrderedConsumer(ctx, d.opts.doneStream(), jetstream.OrderedConsumerConfig{
+			FilterSubjects: []string{subject}, DeliverPolicy: jetstream.DeliverAllPolicy})
+		if err != nil {
+			return fmt.Errorf("natsq: listen for completions on %s: %w", subject, err)
+		}
+		msgs, err := cons.Messages()
+		if err != nil {
+			return fmt.Errorf("natsq: listen for completions on %s: %w", subject, err)
+		}
+		listeners.Add(2)
+		go func() {
+			defer listeners.Done()
+			<-lctx.Done()
+			msgs.Stop()
+		}()
+		go func() {
+			defer listeners.Done()
+			for {
+				m, err := msgs.Next()
+				if err != nil {
+					return
+				}
+				select {
+				case records <- m:
+				case <-lctx.Done():
+					return
+				}
+			}
+		}()
 	}
-	msgs, err := cons.Messages()
-	if err != nil {
-		return fmt.Errorf("natsq: listen for completions: %w", err)
-	}
-	var once sync.Once
-	stop := func() { once.Do(msgs.Stop) }
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
 
 	for _, w := range works {
 		body, err := json.Marshal(w)
@@ -110,12 +132,11 @@ func (d *Dispatcher) Dispatch(ctx context.Context, plan dispatch.Plan) error {
 	d.opts.Logger.Info("scan units published", "messages", len(works), "units", len(pending))
 
 	for len(pending) > 0 {
-		m, err := msgs.Next()
-		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("natsq: %d units not completed: %w", len(pending), ctx.Err())
-			}
-			return fmt.Errorf("natsq: read completions (%d units pending): %w", len(pending), err)
+		var m jetstream.Msg
+		select {
+		case m = <-records:
+		case <-ctx.Done():
+			return fmt.Errorf("natsq: %d units not completed: %w", len(pending), ctx.Err())
 		}
 		var done Done
 		if err := json.Unmarshal(m.Data(), &done); err != nil {

@@ -44,6 +44,8 @@ func (a *app) demoCommand() *cobra.Command {
 		estatePath   string
 		simLatency   time.Duration
 		serveTimeout time.Duration
+		dist         distFlags // --store, --queue, --artifacts (distributed.go)
+		workers      int
 	)
 	cmd := &cobra.Command{
 		Use:   "demo [--once] [--data DIR] [--addr 127.0.0.1:8080]",
@@ -81,7 +83,16 @@ page. With --once it exits after the summary. No cloud account, no server.`,
 			}
 			fmt.Fprintf(a.stdout, "Demo: simulated estate with %d organizations and %d accounts at %s\nConfig: %s\n",
 				len(estate.Organizations), estate.AccountCount(), endpoint, cfgPath)
-			if _, err := a.scan(ctx, cfg, scanFlags{data: data}); err != nil {
+			if dist.store != "" && !once {
+				return &exitError{2, fmt.Errorf("demo: --store needs --once (the demo's posture page reads the embedded store)")}
+			}
+			stopWorkers, err := a.startWorkers(ctx, workers, cfgPath, data, dist)
+			if err != nil {
+				return err
+			}
+			_, err = a.scan(ctx, cfg, scanFlags{data: data, dist: dist})
+			stopWorkers()
+			if err != nil {
 				return err
 			}
 			if once {
@@ -96,6 +107,8 @@ page. With --once it exits after the summary. No cloud account, no server.`,
 	cmd.Flags().StringVar(&estatePath, "estate", "", "simulator estate file (default: the built-in demo estate)")
 	cmd.Flags().DurationVar(&simLatency, "sim-latency", 5*time.Millisecond, "latency the simulator adds to every AWS call")
 	cmd.Flags().DurationVar(&serveTimeout, "serve-for", 0, "stop serving after this long (0 = until interrupted)")
+	cmd.Flags().IntVar(&workers, "workers", 0, "with --queue: start this many `rampart worker` processes for the scan")
+	dist.register(cmd.Flags())
 	return cmd
 }
 

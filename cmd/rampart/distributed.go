@@ -3,7 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -27,6 +32,9 @@ type distFlags struct {
 	artifacts string
 	namespace string
 	ackWait   time.Duration
+	// workerConcurrency is the --concurrency of workers startWorkers
+	// starts (0: the worker's default).
+	workerConcurrency int
 }
 
 func (d *distFlags) register(fs *pflag.FlagSet) {
@@ -94,4 +102,69 @@ func (a *app) useQueue(ctx context.Context, e *pipeline.Engine, d distFlags) (fu
 	opts := d.queueOptions(a)
 	e.NewDispatcher = func(exec dispatch.Executor) dispatch.Dispatcher { return natsq.NewDispatcher(js, exec, opts) }
 	return nc.Close, nil
+}
+
+// startWorkers starts n `rampart worker` subprocesses of this executable
+// (RAMPART_EXE overrides it: tests run the command in-process) serving the
+// config at cfgPath through d, and returns the function that stops them
+// (SIGTERM, then SIGKILL after a grace period). Subprocesses, not
+// goroutines: they are what a deployment runs, each with its own
+// connections and credentials.
+func (a *app) startWorkers(ctx context.Context, n int, cfgPath, data string, d distFlags) (func(), error) {
+	if n <= 0 {
+		return func() {}, nil
+	}
+	if d.queue == "" {
+		return nil, &exitError{2, rampart.Errorf(rampart.EINVALID, "--workers needs --queue nats://host:port")}
+	}
+	exe := os.Getenv("RAMPART_EXE")
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("find the rampart executable for workers: %w", err)
+		}
+	}
+	absData, err := filepath.Abs(data)
+	if err != nil {
+		return nil, err
+	}
+	var procs []*exec.Cmd
+	stop := func() {
+		for _, p := range procs {
+			_ = p.Process.Signal(syscall.SIGTERM)
+		}
+		for _, p := range procs {
+			done := make(chan struct{})
+			go func() { _ = p.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(workerStopGrace):
+				_ = p.Process.Kill()
+				<-done
+			}
+		}
+	}
+	for i := 0; i < n; i++ {
+		args := []string{"worker", "--config", cfgPath, "--data", absData, "--queue", d.queue,
+			"--queue-namespace", d.namespace, "--ack-wait", d.ackWait.String(),
+			"--name", fmt.Sprintf("worker-%d", i+1), "--log-level", "warn"}
+		if d.workerConcurrency > 0 {
+			args = append(args, "--concurrency", strconv.Itoa(d.workerConcurrency))
+		}
+		if d.store != "" {
+			args = append(args, "--store", d.store)
+		}
+		if d.artifacts != "" {
+			args = append(args, "--artifacts", d.artifacts)
+		}
+		p := exec.Command(exe, args...)
+		p.Stdout, p.Stderr = a.stderr, a.stderr
+		if err := p.Start(); err != nil {
+			stop()
+			return nil, fmt.Errorf("start worker %d: %w", i+1, err)
+		}
+		procs = append(procs, p)
+	}
+	fmt.Fprintf(a.stdout, "Workers: %d `rampart worker` processes on %s\n", n, d.queue)
+	return stop, nil
 }
