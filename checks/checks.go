@@ -66,6 +66,13 @@ type Result struct {
 	StatusExtended string
 	ErrorClass     rampart.ErrorClass // with StatusNotEvaluated
 	Tags           map[string]string
+	// Context holds facts about the resource that business-context
+	// enrichment (package risk) reads; every key is optional:
+	//   "public"    "true"/"false": reachable from the internet
+	//   "admin"     "true": admin or wildcard permissions attached
+	//   "subnet"    "public"/"private": where the attached resources sit
+	//   "public_ip" "true"/"false": attached to something with a public IP
+	Context map[string]string
 }
 
 // Env is what a module needs to collect in one scan unit.

@@ -25,6 +25,7 @@ func (r *run) result(lr *lzRun, acct rampart.Account, u rampart.ScanUnit, outs [
 	u.State, u.ErrorClass, u.Error, u.FinishedAt = state, class, msg, now
 
 	res := rampart.UnitResult{Unit: u, At: now}
+	policy, firstSeen := r.riskInputs(lr, u)
 	raw := map[string]json.RawMessage{}
 	for _, o := range outs {
 		res.Unit.Services = append(res.Unit.Services, o.res.Service)
@@ -38,6 +39,9 @@ func (r *run) result(lr *lzRun, acct rampart.Account, u rampart.ScanUnit, outs [
 					service = o.mod.Name()
 				}
 				f := Normalize(lr.lz, acct, u, service, co.Meta, cr)
+				// Score at the observation time with the finding's age, so
+				// the row matches what "rampart rescore" computes.
+				policy.Enrich(&f, risk.Input{LandingZone: lr.lz, Account: acct, Now: now, FirstSeen: firstSeen[f.FindingID]})
 				res.Findings = append(res.Findings, f)
 			}
 		}
@@ -57,6 +61,27 @@ func (r *run) result(lr *lzRun, acct rampart.Account, u rampart.ScanUnit, outs [
 		}
 	}
 	return res
+}
+
+// riskInputs returns the risk policy in force and the first_seen_at of the
+// account's stored findings. A failed lookup is logged and scores those
+// findings as new.
+func (r *run) riskInputs(lr *lzRun, u rampart.ScanUnit) (*risk.Policy, map[string]time.Time) {
+	policy := risk.DefaultPolicy()
+	if r.e.Risk != nil {
+		policy = r.e.Risk.Policy()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rows, err := r.e.Store.ListFindings(ctx, rampart.FindingFilter{LandingZoneID: lr.lz.ID, AccountID: u.AccountID})
+	if err != nil {
+		r.e.Logger.Warn("risk: first-seen lookup failed; ages start now", "unit", u.ID, "error", err)
+	}
+	first := make(map[string]time.Time, len(rows))
+	for _, f := range rows {
+		first[f.FindingID] = f.FirstSeenAt
+	}
+	return policy, first
 }
 
 func (r *run) putRaw(u rampart.ScanUnit, raw map[string]json.RawMessage) (rampart.Artifact, error) {
@@ -120,12 +145,28 @@ func Normalize(lz rampart.LandingZone, acct rampart.Account, u rampart.ScanUnit,
 		ControlID: m.ID, Title: m.Title, Severity: m.Severity, Status: cr.Status, Remediation: remediation,
 		OwnerTeam: owner, BusinessUnit: firstNonEmpty(acct.BusinessUnit, lz.BusinessUnit), Environment: env,
 		StatusExtended: cr.StatusExtended, ErrorClass: cr.ErrorClass, Scope: u.Region,
-		Sources: []string{rampart.SourceNative},
+		Sources: []string{rampart.SourceNative}, Context: findingContext(cr),
 	}
 	f.Framework, f.RequirementID = primaryMapping(m.Compliance)
-	f.RiskScore, f.RiskReason = risk.Score(&f)
 	f.ComputeID()
+	risk.DefaultPolicy().Enrich(&f, risk.Input{LandingZone: lz, Account: acct})
 	return f
+}
+
+// findingContext merges a result's facts and its tags ("tag:<key>") into a
+// finding's context; nil when there is none.
+func findingContext(cr checks.Result) map[string]string {
+	if len(cr.Context) == 0 && len(cr.Tags) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(cr.Context)+len(cr.Tags))
+	for k, v := range cr.Context {
+		out[k] = v
+	}
+	for k, v := range cr.Tags {
+		out[risk.TagPrefix+k] = v
+	}
+	return out
 }
 
 func primaryMapping(ms []checks.Mapping) (string, string) {

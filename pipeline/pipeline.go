@@ -24,6 +24,7 @@ import (
 	"github.com/rampart-cspm/rampart"
 	"github.com/rampart-cspm/rampart/checks"
 	"github.com/rampart-cspm/rampart/dispatch"
+	"github.com/rampart-cspm/rampart/risk"
 )
 
 // AWS is what the pipeline needs from the AWS edge (awsclient.Factory).
@@ -51,6 +52,9 @@ type Engine struct {
 	HomeRegion string // region of global services, default us-east-1
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// Risk holds the risk policy findings are scored with; nil uses the
+	// embedded default (risk.DefaultPolicy).
+	Risk *risk.Holder
 
 	// NewDispatcher builds the dispatcher for a run over exec; nil uses
 	// dispatch.NewLocal with DispatchOptions.

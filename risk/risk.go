@@ -86,7 +86,7 @@ func (p *Policy) Enrich(f *rampart.Finding, in Input) {
 		f.RiskScore, f.RiskReason, f.RiskLevel = 0, fmt.Sprintf("status %s: no risk", f.Status), ""
 		return
 	}
-	if c.slaDays > 0 {
+	if c.slaDays > 0 && !c.firstSeen.IsZero() {
 		due := c.firstSeen.Add(time.Duration(c.slaDays) * 24 * time.Hour).UTC()
 		f.DueAt = &due
 	}

@@ -17,10 +17,12 @@ const findingColumns = `finding_id, scan_id, landing_zone_id, account_id, accoun
 	cloud_provider, resource_id, resource_type, resource_name, service, control_id, title, severity,
 	severity_rank, status, risk_score, risk_reason, remediation, framework, requirement_id, owner_team,
 	business_unit, environment, first_seen_at, last_seen_at, resolved_at, status_extended, error_class,
-	sources`
+	sources, risk_level, public, data_sensitivity, privileged, compensating_controls, owner_source, due_at,
+	context`
 
 const upsertFindingSQL = `INSERT INTO findings (` + findingColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+		?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (finding_id) DO UPDATE SET
 		scan_id = excluded.scan_id, landing_zone_id = excluded.landing_zone_id,
 		account_id = excluded.account_id, account_name = excluded.account_name,
@@ -35,7 +37,11 @@ const upsertFindingSQL = `INSERT INTO findings (` + findingColumns + `)
 		business_unit = excluded.business_unit, environment = excluded.environment,
 		first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
 		resolved_at = excluded.resolved_at, status_extended = excluded.status_extended,
-		error_class = excluded.error_class, sources = excluded.sources`
+		error_class = excluded.error_class, sources = excluded.sources,
+		risk_level = excluded.risk_level, public = excluded.public,
+		data_sensitivity = excluded.data_sensitivity, privileged = excluded.privileged,
+		compensating_controls = excluded.compensating_controls, owner_source = excluded.owner_source,
+		due_at = excluded.due_at, context = excluded.context`
 
 func findingArgs(f *rampart.Finding) []any {
 	return []any{f.FindingID, f.ScanID, f.LandingZoneID, f.AccountID, f.AccountName, f.Region, f.Scope,
@@ -43,26 +49,52 @@ func findingArgs(f *rampart.Finding) []any {
 		string(f.Severity), f.Severity.Rank(), string(f.Status), f.RiskScore, f.RiskReason, f.Remediation,
 		f.Framework, f.RequirementID, f.OwnerTeam, f.BusinessUnit, f.Environment,
 		formatTime(f.FirstSeenAt), formatTime(f.LastSeenAt), nullTimePtr(f.ResolvedAt),
-		f.StatusExtended, string(f.ErrorClass), strings.Join(f.Sources, ",")}
+		f.StatusExtended, string(f.ErrorClass), strings.Join(f.Sources, ","),
+		f.RiskLevel, f.Public, f.DataSensitivity, f.Privileged, strings.Join(f.CompensatingControls, ","),
+		f.OwnerSource, nullTimePtr(f.DueAt), contextJSON(f.Context)}
+}
+
+// contextJSON stores a finding's context as a JSON object, '' when empty.
+func contextJSON(m map[string]string) string {
+	if len(m) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(m) // a map of strings always encodes
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 func scanFinding(r interface{ Scan(...any) error }) (rampart.Finding, error) {
 	var f rampart.Finding
-	var severity, status, class, first, last, sources string
+	var severity, status, class, first, last, sources, comp, ctxJSON string
 	var rank int
-	var resolved sql.NullString
+	var resolved, due sql.NullString
 	if err := r.Scan(&f.FindingID, &f.ScanID, &f.LandingZoneID, &f.AccountID, &f.AccountName, &f.Region, &f.Scope,
 		&f.CloudProvider, &f.ResourceID, &f.ResourceType, &f.ResourceName, &f.Service, &f.ControlID, &f.Title,
 		&severity, &rank, &status, &f.RiskScore, &f.RiskReason, &f.Remediation,
 		&f.Framework, &f.RequirementID, &f.OwnerTeam, &f.BusinessUnit, &f.Environment,
-		&first, &last, &resolved, &f.StatusExtended, &class, &sources); err != nil {
+		&first, &last, &resolved, &f.StatusExtended, &class, &sources,
+		&f.RiskLevel, &f.Public, &f.DataSensitivity, &f.Privileged, &comp, &f.OwnerSource, &due, &ctxJSON); err != nil {
 		return f, err
 	}
 	if sources != "" {
 		f.Sources = strings.Split(sources, ",")
 	}
-	f.Severity, f.Status, f.ErrorClass = rampart.Severity(severity), rampart.Status(status), rampart.ErrorClass(class)
+	if comp != "" {
+		f.CompensatingControls = strings.Split(comp, ",")
+	}
+	if ctxJSON != "" {
+		if err := json.Unmarshal([]byte(ctxJSON), &f.Context); err != nil {
+			return f, fmt.Errorf("finding %s: context: %w", f.FindingID, err)
+		}
+	}
 	var err error
+	if f.DueAt, err = parseNullTimePtr(due); err != nil {
+		return f, fmt.Errorf("finding %s: due_at: %w", f.FindingID, err)
+	}
+	f.Severity, f.Status, f.ErrorClass = rampart.Severity(severity), rampart.Status(status), rampart.ErrorClass(class)
 	if f.FirstSeenAt, err = parseTime(first); err != nil {
 		return f, fmt.Errorf("finding %s: first_seen_at: %w", f.FindingID, err)
 	}
@@ -187,6 +219,17 @@ func decodeSnapshot(s sql.NullString) (*rampart.Finding, error) {
 	if f.ResolvedAt != nil {
 		t := f.ResolvedAt.UTC()
 		f.ResolvedAt = &t
+	}
+	// Empty lists and maps read back from the columns as nil.
+	if len(f.CompensatingControls) == 0 {
+		f.CompensatingControls = nil
+	}
+	if len(f.Context) == 0 {
+		f.Context = nil
+	}
+	if f.DueAt != nil {
+		t := f.DueAt.UTC()
+		f.DueAt = &t
 	}
 	f.FirstSeenAt, f.LastSeenAt = f.FirstSeenAt.UTC(), f.LastSeenAt.UTC()
 	return &f, nil

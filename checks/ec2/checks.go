@@ -56,7 +56,8 @@ var Checks = []checks.Check[*State]{
 }
 
 func result(g *SecurityGroup, ok bool, format string, args ...any) checks.Result {
-	r := checks.Result{ResourceID: g.ARN, ResourceName: g.ID, Region: g.Region, Tags: g.Tags, Status: rampart.StatusFail}
+	r := checks.Result{ResourceID: g.ARN, ResourceName: g.ID, Region: g.Region, Tags: g.Tags, Status: rampart.StatusFail,
+		Context: g.ExposureContext()}
 	if ok {
 		r.Status = rampart.StatusPass
 	}

@@ -18,6 +18,16 @@ type API interface {
 
 var _ API = (*awsec2.Client)(nil)
 
+// AttachmentAPI lists what security groups are attached to. It is
+// optional: an API that does not implement it leaves the groups'
+// attachments unknown, and the group checks run as before.
+type AttachmentAPI interface {
+	DescribeInstances(ctx context.Context, in *awsec2.DescribeInstancesInput, optFns ...func(*awsec2.Options)) (*awsec2.DescribeInstancesOutput, error)
+	DescribeSubnets(ctx context.Context, in *awsec2.DescribeSubnetsInput, optFns ...func(*awsec2.Options)) (*awsec2.DescribeSubnetsOutput, error)
+}
+
+var _ AttachmentAPI = (*awsec2.Client)(nil)
+
 // defaultAPI builds the EC2 client for the unit's region from env.Config.
 func defaultAPI(env checks.Env) API {
 	return awsec2.NewFromConfig(env.Config, func(o *awsec2.Options) {
@@ -41,9 +51,68 @@ func collect(ctx context.Context, env checks.Env, api API) (*State, error) {
 			st.SecurityGroups = append(st.SecurityGroups, normalize(env, g))
 		}
 		if aws.ToString(out.NextToken) == "" {
-			return st, nil
+			break
 		}
 		in = &awsec2.DescribeSecurityGroupsInput{NextToken: out.NextToken}
+	}
+	if aa, ok := api.(AttachmentAPI); ok {
+		if err := attachments(ctx, aa, st); err != nil {
+			// Context only: the group checks do not need it.
+			st.AttachmentsError = fmt.Sprintf("ec2: attachments of %s in %s: %v", env.AccountID, env.Region, err)
+		}
+	}
+	return st, nil
+}
+
+// attachments records, on each group, the running instances that use it
+// with their public IP and subnet.
+func attachments(ctx context.Context, api AttachmentAPI, st *State) error {
+	publicSubnet := map[string]bool{}
+	for in := (&awsec2.DescribeSubnetsInput{}); ; {
+		out, err := api.DescribeSubnets(ctx, in)
+		if err != nil {
+			return fmt.Errorf("describe subnets: %w", err)
+		}
+		for _, sn := range out.Subnets {
+			publicSubnet[aws.ToString(sn.SubnetId)] = aws.ToBool(sn.MapPublicIpOnLaunch)
+		}
+		if aws.ToString(out.NextToken) == "" {
+			break
+		}
+		in = &awsec2.DescribeSubnetsInput{NextToken: out.NextToken}
+	}
+	byID := map[string]*SecurityGroup{}
+	for _, g := range st.SecurityGroups {
+		byID[g.ID] = g
+		g.Attachments = []Attachment{}
+	}
+	for in := (&awsec2.DescribeInstancesInput{}); ; {
+		out, err := api.DescribeInstances(ctx, in)
+		if err != nil {
+			for _, g := range st.SecurityGroups {
+				g.Attachments = nil
+			}
+			return fmt.Errorf("describe instances: %w", err)
+		}
+		for _, r := range out.Reservations {
+			for _, inst := range r.Instances {
+				if inst.State != nil && inst.State.Name == types.InstanceStateNameTerminated {
+					continue
+				}
+				subnet := aws.ToString(inst.SubnetId)
+				a := Attachment{InstanceID: aws.ToString(inst.InstanceId), SubnetID: subnet,
+					PublicIP: aws.ToString(inst.PublicIpAddress) != "", PublicSubnet: publicSubnet[subnet]}
+				for _, sg := range inst.SecurityGroups {
+					if g := byID[aws.ToString(sg.GroupId)]; g != nil {
+						g.Attachments = append(g.Attachments, a)
+					}
+				}
+			}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return nil
+		}
+		in = &awsec2.DescribeInstancesInput{NextToken: out.NextToken}
 	}
 }
 

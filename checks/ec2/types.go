@@ -1,11 +1,18 @@
 package ec2
 
+import "fmt"
+
 // State is the security-group inventory of one account in one region: the
 // raw evidence of a scan unit.
 type State struct {
 	AccountID      string           `json:"account_id"`
 	Region         string           `json:"region"`
 	SecurityGroups []*SecurityGroup `json:"security_groups"`
+	// Net is the rest of the network inventory (VPCs, subnets, network
+	// ACLs, flow logs, interfaces, transit gateways, endpoints).
+	Net *Network `json:"network,omitempty"`
+	// AttachmentsError says why attachments are unknown, if they are.
+	AttachmentsError string `json:"attachments_error,omitempty"`
 }
 
 // SecurityGroup is one VPC security group.
@@ -20,6 +27,44 @@ type SecurityGroup struct {
 	Ingress     []Rule            `json:"ingress"`
 	Egress      []Rule            `json:"egress"`
 	Tags        map[string]string `json:"tags,omitempty"`
+	// Attachments are the instances using the group; nil when unknown.
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// Attachment is one instance using a security group.
+type Attachment struct {
+	InstanceID   string `json:"instance_id"`
+	SubnetID     string `json:"subnet_id,omitempty"`
+	PublicIP     bool   `json:"public_ip"`
+	PublicSubnet bool   `json:"public_subnet"` // the subnet maps public IPs on launch
+}
+
+// ExposureContext returns the facts risk enrichment reads (see
+// checks.Result.Context): "public" when the group admits the internet and
+// an instance using it has a public IP; "public_ip" and "subnet" of its
+// instances. It returns nil when the attachments are unknown.
+func (g *SecurityGroup) ExposureContext() map[string]string {
+	if g.Attachments == nil {
+		return nil
+	}
+	open := false
+	for _, r := range g.Ingress {
+		open = open || r.FromInternet()
+	}
+	pubIP, pubSubnet := false, false
+	for _, a := range g.Attachments {
+		pubIP = pubIP || a.PublicIP
+		pubSubnet = pubSubnet || a.PublicSubnet
+	}
+	ctx := map[string]string{"public": fmt.Sprint(open && pubIP), "attached": fmt.Sprint(len(g.Attachments) > 0)}
+	if len(g.Attachments) > 0 {
+		ctx["public_ip"] = fmt.Sprint(pubIP)
+		ctx["subnet"] = "private"
+		if pubSubnet {
+			ctx["subnet"] = "public"
+		}
+	}
+	return ctx
 }
 
 // Rule is one permission of a security group. Protocol is "tcp", "udp",

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -193,7 +194,11 @@ func passwordCheck(rule func(p *PasswordPolicy) (ok bool, what string)) func(*St
 }
 
 func userResult(u *User) checks.Result {
-	return checks.Result{ResourceID: u.ARN, ResourceName: u.Name, Tags: u.Tags}
+	r := checks.Result{ResourceID: u.ARN, ResourceName: u.Name, Tags: u.Tags}
+	if admin, known := u.Admin(); known {
+		r.Context = map[string]string{"admin": strconv.FormatBool(admin)}
+	}
+	return r
 }
 
 // eachUser runs eval on every user, or returns NOT_EVALUATED for a user when

@@ -27,6 +27,14 @@ type API interface {
 
 var _ API = (*awsiam.Client)(nil)
 
+// PolicyLister lists a user's attached managed policies. It is optional:
+// an API that does not implement it leaves users' privilege unknown.
+type PolicyLister interface {
+	ListAttachedUserPolicies(ctx context.Context, in *awsiam.ListAttachedUserPoliciesInput, optFns ...func(*awsiam.Options)) (*awsiam.ListAttachedUserPoliciesOutput, error)
+}
+
+var _ PolicyLister = (*awsiam.Client)(nil)
+
 // defaultAPI builds the IAM client from env.Config in the home region.
 func defaultAPI(env checks.Env) API {
 	return awsiam.NewFromConfig(env.Config, func(o *awsiam.Options) {
@@ -169,6 +177,25 @@ func describeUser(ctx context.Context, env checks.Env, api API, u *User) {
 			break
 		}
 		in = &awsiam.ListUserTagsInput{UserName: name, Marker: out.Marker}
+	}
+
+	if pl, ok := api.(PolicyLister); ok {
+		u.AttachedPolicies = []string{}
+		for in := (&awsiam.ListAttachedUserPoliciesInput{UserName: name}); ; {
+			out, err := pl.ListAttachedUserPolicies(ctx, in)
+			if err != nil {
+				u.AttachedPolicies = nil
+				fail(AttrAttachedPolicies, err)
+				break
+			}
+			for _, p := range out.AttachedPolicies {
+				u.AttachedPolicies = append(u.AttachedPolicies, aws.ToString(p.PolicyArn))
+			}
+			if !out.IsTruncated || out.Marker == nil {
+				break
+			}
+			in = &awsiam.ListAttachedUserPoliciesInput{UserName: name, Marker: out.Marker}
+		}
 	}
 }
 

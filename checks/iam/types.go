@@ -15,6 +15,8 @@ const (
 	AttrMFADevices     = "MFA devices"
 	AttrAccessKeys     = "access keys"
 	AttrTags           = "tags"
+	// AttrAttachedPolicies: ListAttachedUserPolicies (privilege context).
+	AttrAttachedPolicies = "attached policies"
 )
 
 // State is the IAM inventory of one account: the raw evidence of a scan unit.
@@ -60,6 +62,9 @@ type User struct {
 	MFADevices       []string          `json:"mfa_devices,omitempty"`
 	AccessKeys       []AccessKey       `json:"access_keys,omitempty"`
 	Tags             map[string]string `json:"tags,omitempty"`
+	// AttachedPolicies lists the ARNs of the user's attached managed
+	// policies; nil when they were not listed.
+	AttachedPolicies []string `json:"attached_policies,omitempty"`
 
 	Errors map[string]*modkit.AttrError `json:"errors,omitempty"`
 }
@@ -81,4 +86,26 @@ func setErr(m *map[string]*modkit.AttrError, attr string, e *modkit.AttrError) {
 		*m = map[string]*modkit.AttrError{}
 	}
 	(*m)[attr] = e
+}
+
+// AdminPolicies are managed policies that grant full control of the
+// account, or the means to grant it to oneself.
+var AdminPolicies = []string{
+	"arn:aws:iam::aws:policy/AdministratorAccess",
+	"arn:aws:iam::aws:policy/IAMFullAccess",
+}
+
+// Admin reports whether u holds an admin policy, and whether that is known.
+func (u *User) Admin() (admin, known bool) {
+	if u.AttachedPolicies == nil {
+		return false, false
+	}
+	for _, p := range u.AttachedPolicies {
+		for _, a := range AdminPolicies {
+			if p == a {
+				return true, true
+			}
+		}
+	}
+	return false, true
 }

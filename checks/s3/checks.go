@@ -75,8 +75,18 @@ var Checks = []checks.Check[*State]{
 }
 
 // base is the result skeleton of a check on bucket b.
+// Every result carries the bucket's exposure as the "public" fact when it
+// is known, so that any finding on a public bucket is scored as exposed.
 func base(b *Bucket) checks.Result {
-	return checks.Result{ResourceID: b.ARN, ResourceName: b.Name, Region: b.Region, Tags: b.Tags}
+	r := checks.Result{ResourceID: b.ARN, ResourceName: b.Name, Region: b.Region, Tags: b.Tags}
+	pol, acl := policyExposure(b), aclExposure(b)
+	switch {
+	case pol.public || acl.public:
+		r.Context = map[string]string{"public": "true"}
+	case pol.unknown == nil && acl.unknown == nil:
+		r.Context = map[string]string{"public": "false"}
+	}
+	return r
 }
 
 func pass(b *Bucket, format string, args ...any) checks.Result {
