@@ -56,6 +56,10 @@ type Engine struct {
 	// embedded default (risk.DefaultPolicy).
 	Risk *risk.Holder
 
+	// Externals are scanners run in every unit beside the native modules
+	// (a Prowler executable); their findings join the unit's result.
+	Externals []External
+
 	// NewDispatcher builds the dispatcher for a run over exec; nil uses
 	// dispatch.NewLocal with DispatchOptions.
 	NewDispatcher   func(exec dispatch.Executor) dispatch.Dispatcher
@@ -529,7 +533,7 @@ func (r *run) Scan(ctx context.Context, u rampart.ScanUnit, attempt int) rampart
 	if ctx.Err() != nil && state != rampart.UnitSucceeded {
 		class = rampart.ErrClassTimeout
 	}
-	return r.result(lr, acct, u, outcomes, state, class, msg)
+	return r.external(ctx, lr, acct, cfg, r.result(lr, acct, u, outcomes, state, class, msg))
 }
 
 type modOutcome struct {
