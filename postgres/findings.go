@@ -20,7 +20,9 @@ var findingColumnList = []string{"finding_id", "scan_id", "landing_zone_id", "ac
 	"region", "scope", "cloud_provider", "resource_id", "resource_type", "resource_name", "service",
 	"control_id", "title", "severity", "severity_rank", "status", "risk_score", "risk_reason", "remediation",
 	"framework", "requirement_id", "owner_team", "business_unit", "environment", "first_seen_at",
-	"last_seen_at", "resolved_at", "status_extended", "error_class", "sources"}
+	"last_seen_at", "resolved_at", "status_extended", "error_class", "sources",
+	"risk_level", "public", "data_sensitivity", "privileged", "compensating_controls", "owner_source",
+	"due_at", "context"}
 
 var findingColumns = strings.Join(findingColumnList, ", ")
 
@@ -42,22 +44,46 @@ func findingArgs(f *rampart.Finding) []any {
 		string(f.Severity), f.Severity.Rank(), string(f.Status), f.RiskScore, f.RiskReason, f.Remediation,
 		f.Framework, f.RequirementID, f.OwnerTeam, f.BusinessUnit, f.Environment,
 		f.FirstSeenAt.UTC(), f.LastSeenAt.UTC(), utcPtr(f.ResolvedAt),
-		f.StatusExtended, string(f.ErrorClass), strings.Join(f.Sources, ",")}
+		f.StatusExtended, string(f.ErrorClass), strings.Join(f.Sources, ","),
+		f.RiskLevel, f.Public, f.DataSensitivity, f.Privileged, strings.Join(f.CompensatingControls, ","),
+		f.OwnerSource, utcPtr(f.DueAt), contextJSON(f.Context)}
+}
+
+// contextJSON stores a finding's context as a JSON object, '' when empty.
+func contextJSON(m map[string]string) string {
+	if len(m) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(m) // a map of strings always encodes
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 func scanFinding(r pgx.Row) (rampart.Finding, error) {
 	var f rampart.Finding
-	var severity, status, class, sources string
+	var severity, status, class, sources, comp, ctxJSON string
 	var rank int
 	var first, last time.Time
-	var resolved *time.Time
+	var resolved, due *time.Time
 	if err := r.Scan(&f.FindingID, &f.ScanID, &f.LandingZoneID, &f.AccountID, &f.AccountName, &f.Region, &f.Scope,
 		&f.CloudProvider, &f.ResourceID, &f.ResourceType, &f.ResourceName, &f.Service, &f.ControlID, &f.Title,
 		&severity, &rank, &status, &f.RiskScore, &f.RiskReason, &f.Remediation,
 		&f.Framework, &f.RequirementID, &f.OwnerTeam, &f.BusinessUnit, &f.Environment,
-		&first, &last, &resolved, &f.StatusExtended, &class, &sources); err != nil {
+		&first, &last, &resolved, &f.StatusExtended, &class, &sources,
+		&f.RiskLevel, &f.Public, &f.DataSensitivity, &f.Privileged, &comp, &f.OwnerSource, &due, &ctxJSON); err != nil {
 		return f, err
 	}
+	if comp != "" {
+		f.CompensatingControls = strings.Split(comp, ",")
+	}
+	if ctxJSON != "" {
+		if err := json.Unmarshal([]byte(ctxJSON), &f.Context); err != nil {
+			return f, fmt.Errorf("finding %s: context: %w", f.FindingID, err)
+		}
+	}
+	f.DueAt = utcPtr(due)
 	if sources != "" {
 		f.Sources = strings.Split(sources, ",")
 	}
@@ -182,6 +208,17 @@ func decodeSnapshot(b []byte) (*rampart.Finding, error) {
 	if f.ResolvedAt != nil {
 		t := micro(*f.ResolvedAt)
 		f.ResolvedAt = &t
+	}
+	// Empty lists and maps read back from the columns as nil.
+	if len(f.CompensatingControls) == 0 {
+		f.CompensatingControls = nil
+	}
+	if len(f.Context) == 0 {
+		f.Context = nil
+	}
+	if f.DueAt != nil {
+		t := micro(*f.DueAt)
+		f.DueAt = &t
 	}
 	return &f, nil
 }
