@@ -219,6 +219,22 @@ type EC2Region struct {
 	Subnets        []*Subnet        `yaml:"subnets"`
 	SecurityGroups []*SecurityGroup `yaml:"security_groups"`
 	Instances      []*Instance      `yaml:"instances"`
+
+	// Network resources (ec2_network.go).
+	NetworkACLs     []*NetworkACL     `yaml:"network_acls"`
+	FlowLogs        []*FlowLog        `yaml:"flow_logs"`
+	TransitGateways []*TransitGateway `yaml:"transit_gateways"`
+	VPCEndpoints    []*VPCEndpoint    `yaml:"vpc_endpoints"`
+	// Compute resources and account-level settings of the region
+	// (ec2_compute.go).
+	Volumes                   []*Volume   `yaml:"volumes"`
+	Snapshots                 []*Snapshot `yaml:"snapshots"`
+	Images                    []*Image    `yaml:"images"`
+	Addresses                 []*Address  `yaml:"addresses"`
+	EBSEncryptionByDefault    bool        `yaml:"ebs_encryption_by_default"`
+	IMDSDefault               string      `yaml:"imds_http_tokens_default"`     // "" (no preference), required, optional
+	SnapshotBlockPublicAccess string      `yaml:"snapshot_block_public_access"` // unblocked (default), block-all-sharing, block-new-sharing
+	ImageBlockPublicAccess    bool        `yaml:"image_block_public_access"`
 }
 
 // VPC is a virtual private cloud.
@@ -275,19 +291,26 @@ type Rule struct {
 
 // Instance is an EC2 instance.
 type Instance struct {
-	ID              string            `yaml:"id"`
-	Name            string            `yaml:"name"`
-	Type            string            `yaml:"type"` // default t3.micro
-	ImageID         string            `yaml:"image_id"`
-	Subnet          string            `yaml:"subnet"`
-	PrivateIP       string            `yaml:"private_ip"`
-	PublicIP        string            `yaml:"public_ip"`
-	SecurityGroups  []string          `yaml:"security_groups"` // names or IDs
-	State           string            `yaml:"state"`           // running (default), stopped, ...
-	LaunchedDaysAgo int               `yaml:"launched_days_ago"`
-	IAMProfile      string            `yaml:"iam_instance_profile"`
-	HTTPTokens      string            `yaml:"http_tokens"` // required or optional (default)
-	Tags            map[string]string `yaml:"tags"`
+	ID              string   `yaml:"id"`
+	Name            string   `yaml:"name"`
+	Type            string   `yaml:"type"` // default t3.micro
+	ImageID         string   `yaml:"image_id"`
+	Subnet          string   `yaml:"subnet"`
+	PrivateIP       string   `yaml:"private_ip"`
+	PublicIP        string   `yaml:"public_ip"`
+	SecurityGroups  []string `yaml:"security_groups"` // names or IDs
+	State           string   `yaml:"state"`           // running (default), stopped, ...
+	LaunchedDaysAgo int      `yaml:"launched_days_ago"`
+	IAMProfile      string   `yaml:"iam_instance_profile"`
+	HTTPTokens      string   `yaml:"http_tokens"` // required or optional (default)
+	// DetailedMonitoring enables one-minute CloudWatch metrics.
+	DetailedMonitoring bool `yaml:"detailed_monitoring"`
+	// Virtualization is hvm (default) or paravirtual.
+	Virtualization string `yaml:"virtualization"`
+	// StoppedDaysAgo dates the stop of a stopped instance (its state
+	// transition reason).
+	StoppedDaysAgo int               `yaml:"stopped_days_ago"`
+	Tags           map[string]string `yaml:"tags"`
 
 	subnetID string
 	vpcID    string

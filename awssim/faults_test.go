@@ -156,7 +156,10 @@ func TestUnsupportedOperations(t *testing.T) {
 			_, err := sts.NewFromConfig(cfg).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
 			return err
 		}, "InvalidAction"},
-		{"ec2", func() error { _, err := ec2Client(cfg).DescribeImages(ctx, &ec2.DescribeImagesInput{}); return err }, "InvalidAction"},
+		{"ec2", func() error {
+			_, err := ec2Client(cfg).DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
+			return err
+		}, "InvalidAction"},
 		{"organizations", func() error {
 			_, err := orgClient(cfg).ListPolicies(ctx, &organizations.ListPoliciesInput{Filter: "SERVICE_CONTROL_POLICY"})
 			return err

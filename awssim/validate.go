@@ -576,7 +576,16 @@ func (v *validator) ec2(a *Account, region string, r *EC2Region, rp p) {
 		for j, ref := range x.SecurityGroups {
 			x.sgIDs = append(x.sgIDs, resolve(sgs, ref, "security group", xp.with("security_groups", j)))
 		}
+		switch x.Virtualization {
+		case "":
+			x.Virtualization = "hvm"
+		case "hvm", "paravirtual":
+		default:
+			v.errorf(xp.with("virtualization"), "virtualization must be hvm or paravirtual")
+		}
 	}
+	v.ec2Network(a, region, r, rp, vpcs, subnets, resolve)
+	v.ec2Compute(a, region, r, rp, resolve)
 }
 
 // name registers a resource under its name and ID for references.

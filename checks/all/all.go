@@ -16,7 +16,7 @@ func Modules() []checks.Module {
 	return []checks.Module{
 		iam.New(),
 		s3.New(),
-		ec2.New(),
+		ec2.New(), // the networking module
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 const docs = "https://docs.aws.amazon.com/vpc/latest/userguide/"
 
 func meta(m checks.Meta) checks.Meta {
-	m.Module, m.Service = Name, Name
+	m.Module, m.Service = Name, "ec2"
 	return prowlerfacts.Fill(m)
 }
 

@@ -8,6 +8,9 @@ type State struct {
 	AccountID      string           `json:"account_id"`
 	Region         string           `json:"region"`
 	SecurityGroups []*SecurityGroup `json:"security_groups"`
+	// Net is the rest of the network inventory (VPCs, subnets, network
+	// ACLs, flow logs, interfaces, transit gateways, endpoints).
+	Net *Network `json:"network,omitempty"`
 	// AttachmentsError says why attachments are unknown, if they are.
 	AttachmentsError string `json:"attachments_error,omitempty"`
 }

@@ -66,8 +66,8 @@ func TestDemoOnceEndToEnd(t *testing.T) {
 			statuses[id] = map[string]int{}
 		}
 		statuses[id][r["status"].(string)]++
-		if r["status"] == "FAIL" {
-			modules[r["service"].(string)]++
+		if m, ok := reg.Check(id); ok && r["status"] == "FAIL" {
+			modules[m.Module]++
 		}
 	}
 	for _, m := range reg.AllChecks() {
