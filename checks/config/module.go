@@ -45,6 +45,9 @@ type Recorder struct {
 	LastStatus      string `json:"last_status,omitempty"`
 }
 
+// Module is the config scanner module.
+type Module struct{ *modkit.Std[*State] }
+
 // Option configures the module.
 type Option func(*options)
 
@@ -59,8 +62,8 @@ func New(opts ...Option) checks.Module {
 	for _, f := range opts {
 		f(&o)
 	}
-	return &modkit.Std[*State]{ModName: Name, ModScope: checks.ScopeRegional, List: Checks,
-		Collect: func(ctx context.Context, env checks.Env) (*State, error) { return collect(ctx, env, o.api(env)) }}
+	return &Module{&modkit.Std[*State]{ModName: Name, ModScope: checks.ScopeRegional, List: Checks,
+		Collect: func(ctx context.Context, env checks.Env) (*State, error) { return collect(ctx, env, o.api(env)) }}}
 }
 
 func collect(ctx context.Context, env checks.Env, api API) (*State, error) {

@@ -53,6 +53,9 @@ type Table struct {
 	Errors             map[string]*modkit.AttrError `json:"errors,omitempty"`
 }
 
+// Module is the dynamodb scanner module.
+type Module struct{ *modkit.Std[*State] }
+
 // Option configures the module.
 type Option func(*options)
 
@@ -76,10 +79,10 @@ func New(opts ...Option) checks.Module {
 	for _, f := range opts {
 		f(&o)
 	}
-	return &modkit.Std[*State]{ModName: Name, ModScope: checks.ScopeRegional, List: Checks,
+	return &Module{&modkit.Std[*State]{ModName: Name, ModScope: checks.ScopeRegional, List: Checks,
 		Collect: func(ctx context.Context, env checks.Env) (*State, error) {
 			return collect(ctx, env, o.api(env), o.keys(env))
-		}}
+		}}}
 }
 
 func (t *Table) setErr(attr string, e *modkit.AttrError) {

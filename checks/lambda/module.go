@@ -59,6 +59,9 @@ func (f *Function) setErr(attr string, e *modkit.AttrError) {
 	f.Errors[attr] = e
 }
 
+// Module is the lambda scanner module.
+type Module struct{ *modkit.Std[*State] }
+
 // Option configures the module.
 type Option func(*options)
 
@@ -73,8 +76,8 @@ func New(opts ...Option) checks.Module {
 	for _, f := range opts {
 		f(&o)
 	}
-	return &modkit.Std[*State]{ModName: Name, ModScope: checks.ScopeRegional, List: Checks,
-		Collect: func(ctx context.Context, env checks.Env) (*State, error) { return collect(ctx, env, o.api(env)) }}
+	return &Module{&modkit.Std[*State]{ModName: Name, ModScope: checks.ScopeRegional, List: Checks,
+		Collect: func(ctx context.Context, env checks.Env) (*State, error) { return collect(ctx, env, o.api(env)) }}}
 }
 
 func collect(ctx context.Context, env checks.Env, api API) (*State, error) {

@@ -87,6 +87,9 @@ type Snapshot struct {
 	AttrErr   *modkit.AttrError `json:"attr_error,omitempty"`
 }
 
+// Module is the rds scanner module.
+type Module struct{ *modkit.Std[*State] }
+
 // Option configures the module.
 type Option func(*options)
 
@@ -101,8 +104,8 @@ func New(opts ...Option) checks.Module {
 	for _, f := range opts {
 		f(&o)
 	}
-	return &modkit.Std[*State]{ModName: Name, ModScope: checks.ScopeRegional, List: Checks,
-		Collect: func(ctx context.Context, env checks.Env) (*State, error) { return collect(ctx, env, o.api(env)) }}
+	return &Module{&modkit.Std[*State]{ModName: Name, ModScope: checks.ScopeRegional, List: Checks,
+		Collect: func(ctx context.Context, env checks.Env) (*State, error) { return collect(ctx, env, o.api(env)) }}}
 }
 
 func tagMap[T any](list []T, kv func(T) (string, string)) map[string]string {

@@ -67,6 +67,9 @@ type Document struct {
 	AttrErr *modkit.AttrError `json:"attr_error,omitempty"`
 }
 
+// Module is the ssm scanner module.
+type Module struct{ *modkit.Std[*State] }
+
 // Option configures the module.
 type Option func(*options)
 
@@ -90,10 +93,10 @@ func New(opts ...Option) checks.Module {
 	for _, f := range opts {
 		f(&o)
 	}
-	return &modkit.Std[*State]{ModName: Name, ModScope: checks.ScopeRegional, List: Checks,
+	return &Module{&modkit.Std[*State]{ModName: Name, ModScope: checks.ScopeRegional, List: Checks,
 		Collect: func(ctx context.Context, env checks.Env) (*State, error) {
 			return collect(ctx, env, o.api(env), o.ec2(env))
-		}}
+		}}}
 }
 
 func collect(ctx context.Context, env checks.Env, api API, ec EC2API) (*State, error) {

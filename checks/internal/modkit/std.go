@@ -39,10 +39,14 @@ func (m *Std[S]) Run(ctx context.Context, env checks.Env, selected func(string) 
 	return Finish(m.ModName, checks.RunChecks(st, m.List, selected, AccountARN(env.AccountID)), st)
 }
 
-// Meta completes m for module: Module and Service set to module, and
-// Prowler's severity, resource type and compliance mappings filled in.
+// Meta completes m for module: Module set to module, Service to Prowler's
+// service of the check ID (the module's name when Prowler has no such
+// check), and Prowler's severity, resource type and compliance mappings.
 func Meta(module string, m checks.Meta) checks.Meta {
 	m.Module, m.Service = module, module
+	if f, ok := prowlerfacts.Lookup(m.ID); ok && f.Service != "" {
+		m.Service = f.Service
+	}
 	return prowlerfacts.Fill(m)
 }
 
