@@ -361,3 +361,50 @@ func watchDone(ctx context.Context, t *testing.T, js jetstream.JetStream, ns str
 	}()
 	return out
 }
+
+// TestWorkerRefusesUnreachableBackends: a worker whose store or queue does
+// not answer at start exits non-zero with an error naming it.
+func TestWorkerRefusesUnreachableBackends(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "rampart.yaml")
+	if err := os.WriteFile(cfg, []byte(`landing_zones:
+  - id: lz-a
+    name: A
+    audit_role_name: RampartAudit
+    regions: [us-east-1]
+    accounts:
+      source: static
+      static: [{id: "111111111111", name: a}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"store down", []string{"--store", "postgres://postgres@127.0.0.1:1/test?connect_timeout=2", "--queue", natsURL()},
+			1, "cannot reach postgres://postgres@127.0.0.1:1/test"},
+		{"queue down", []string{"--store", pgtest.BaseURL(), "--queue", "nats://127.0.0.1:1"},
+			1, "cannot reach NATS at nats://127.0.0.1:1"},
+		{"queue missing", []string{"--store", pgtest.BaseURL()}, 2, "--queue nats://host:port is required"},
+		{"bad store URL", []string{"--store", "mysql://x", "--queue", natsURL()}, 2, `--store "mysql://x": want postgres://`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"worker", "--config", cfg, "--data", t.TempDir()}, tc.args...)
+			cmd := exec.Command(rampartBin, args...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.wantCode || !strings.Contains(stderr.String(), tc.wantErr) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, stderr.String(), tc.wantCode, tc.wantErr)
+			}
+		})
+	}
+}
