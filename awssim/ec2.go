@@ -475,7 +475,7 @@ func (s *Server) ec2DescribeInstances(c *call) *awsError {
 			x.el("instanceType", in.Type)
 			x.ts("launchTime", s.daysAgo(in.LaunchedDaysAgo))
 			if in.State == "stopped" {
-				x.el("stateTransitionReason", "User initiated ("+s.daysAgo(in.StoppedDaysAgo).UTC().Format("2006-01-02 15:04:05")+" GMT)")
+				x.el("reason", "User initiated ("+s.daysAgo(in.StoppedDaysAgo).UTC().Format("2006-01-02 15:04:05")+" GMT)")
 			}
 			x.open("monitoring")
 			x.el("state", map[bool]string{true: "enabled", false: "disabled"}[in.DetailedMonitoring])

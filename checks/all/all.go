@@ -5,6 +5,8 @@ package all
 
 import (
 	"github.com/rampart-cspm/rampart/checks"
+	"github.com/rampart-cspm/rampart/checks/compute"
+	"github.com/rampart-cspm/rampart/checks/cost"
 	"github.com/rampart-cspm/rampart/checks/ec2"
 	"github.com/rampart-cspm/rampart/checks/iam"
 	"github.com/rampart-cspm/rampart/checks/s3"
@@ -17,6 +19,8 @@ func Modules() []checks.Module {
 		iam.New(),
 		s3.New(),
 		ec2.New(), // the networking module
+		compute.New(),
+		cost.New(),
 	}
 }
 
