@@ -65,7 +65,12 @@ page. With --once it exits after the summary. No cloud account, no server.`,
 					return &exitError{2, err}
 				}
 			}
-			sim := awssim.New(estate, awssim.Options{Latency: simLatency, Logger: a.logger})
+			// The demo's clock: history scans run days ago (demohistory.go),
+			// and the simulator's resource ages follow the same clock.
+			clock := &demoClock{}
+			_, statErr := os.Stat(filepath.Join(data, sqlite.FileName))
+			withHistory := statErr != nil && estatePath == "" && dist.store == "" && dist.queue == ""
+			sim := awssim.New(estate, awssim.Options{Latency: simLatency, Logger: a.logger, Now: clock.Now})
 			endpoint, err := sim.Start("127.0.0.1:0")
 			if err != nil {
 				return fmt.Errorf("demo: start simulator: %w", err)
@@ -90,7 +95,13 @@ page. With --once it exits after the summary. No cloud account, no server.`,
 			if err != nil {
 				return err
 			}
-			_, err = a.scan(ctx, cfg, scanFlags{data: data, dist: dist})
+			if withHistory {
+				if err := a.replayDemoHistory(ctx, sim, clock, cfg, scanFlags{data: data, dist: dist}); err != nil {
+					stopWorkers()
+					return err
+				}
+			}
+			_, err = a.scan(ctx, cfg, scanFlags{data: data, dist: dist, now: clock.Now})
 			stopWorkers()
 			if err != nil {
 				return err

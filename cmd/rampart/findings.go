@@ -20,6 +20,7 @@ func (a *app) findingsCommand() *cobra.Command {
 		severities, statuses                  []string
 		includeResolved                       bool
 		limit                                 int
+		rf                                    riskFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "findings --data DIR [--lz ID] [--account ID] [--region R] [--severity S] [--status S] --format table|json|csv",
@@ -60,9 +61,15 @@ and --include-resolved adds resolved rows.`,
 				return err
 			}
 			defer store.Close()
+			if rf.active() {
+				f.Limit = 0 // the risk filters and views apply to the whole selection
+			}
 			list, err := store.ListFindings(cmd.Context(), f)
 			if err != nil {
 				return err
+			}
+			if rf.active() {
+				return a.writeRiskView(format, list, rf, limit)
 			}
 			return export.Write(a.stdout, format, list)
 		},
@@ -78,6 +85,7 @@ and --include-resolved adds resolved rows.`,
 	cmd.Flags().StringSliceVar(&statuses, "status", nil, "statuses (default FAIL; 'all' for any)")
 	cmd.Flags().BoolVar(&includeResolved, "include-resolved", false, "include resolved findings")
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many rows (0 = all)")
+	rf.register(cmd)
 	return cmd
 }
 

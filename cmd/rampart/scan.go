@@ -29,6 +29,8 @@ type scanFlags struct {
 	modules []string
 	checks  []string
 	dist    distFlags // scale-out backends (distributed.go)
+	// now, when set, is the scan's clock (the demo's history scans).
+	now func() time.Time
 }
 
 func (a *app) scanCommand() *cobra.Command {
@@ -70,6 +72,9 @@ func (a *app) scan(ctx context.Context, cfg *config.Config, f scanFlags) (*pipel
 		return nil, err
 	}
 	defer closeFn()
+	if err := useRiskPolicy(engine, dataDir, f.now); err != nil {
+		return nil, &exitError{2, err}
+	}
 	sel, err := selector(engine, f.modules, f.checks)
 	if err != nil {
 		return nil, &exitError{2, err}
