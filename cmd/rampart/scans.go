@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -76,7 +79,11 @@ func (a *app) scansCommand() *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", u.AccountID, u.Region, u.State, u.ErrorClass, u.Attempts, u.Findings, where)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			printFailedWhere(a.stdout, units)
+			return nil
 		},
 	}
 	cmd.PersistentFlags().StringVar(&data, "data", defaultDataDir, "data directory")
@@ -108,4 +115,45 @@ func (a *app) reindexCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&data, "data", defaultDataDir, "data directory")
 	return cmd
+}
+
+// failureKinds names each error class for people.
+var failureKinds = map[rampart.ErrorClass]string{
+	rampart.ErrClassCredentials: "credentials", rampart.ErrClassThrottling: "throttling",
+	rampart.ErrClassRegionDisabled: "disabled region", rampart.ErrClassAccessDenied: "missing permission",
+	rampart.ErrClassTimeout: "timeout", rampart.ErrClassServiceError: "AWS service error", rampart.ErrClassUnknown: "unknown error",
+}
+
+// printFailedWhere prints, per error class, every account/region/service
+// that failed with it: exactly where the scan failed and why.
+func printFailedWhere(w io.Writer, units []rampart.ScanUnit) {
+	where := map[rampart.ErrorClass][]string{}
+	for _, u := range units {
+		listed := false
+		for _, sv := range u.Services {
+			if sv.Status != rampart.ServiceOK && sv.ErrorClass != "" {
+				where[sv.ErrorClass] = append(where[sv.ErrorClass], u.AccountID+"/"+u.Region+"/"+sv.Service)
+				listed = true
+			}
+		}
+		if !listed && u.ErrorClass != "" {
+			where[u.ErrorClass] = append(where[u.ErrorClass], u.AccountID+"/"+u.Region)
+		}
+	}
+	if len(where) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nfailed where:")
+	var classes []string
+	for c := range where {
+		classes = append(classes, string(c))
+	}
+	sort.Strings(classes)
+	for _, c := range classes {
+		kind := failureKinds[rampart.ErrorClass(c)]
+		if kind == "" {
+			kind = c
+		}
+		fmt.Fprintf(w, "  %s (%s): %s\n", kind, c, strings.Join(where[rampart.ErrorClass(c)], ", "))
+	}
 }
