@@ -73,7 +73,21 @@
 //	access_denied   403 AccessDenied      400 AccessDeniedException     403 AccessDenied  403 UnauthorizedOperation
 //	internal_error  500 InternalFailure   500 ServiceException          500 InternalError 500 InternalError
 //	                (iam: ServiceFailure)
-//	latency         delays the call by the fault's latency
+//	latency         delays the call by the fault's latency (longer than the unit
+//	                timeout: the unit times out)
+//	expired_token   400 ExpiredToken (JSON: ExpiredTokenException, EC2: RequestExpired);
+//	                the caller's session stays expired until new credentials are used
+//	connection_reset the connection is closed without a response (RST)
+//	malformed       200 with a body cut short
+//
+// # Quotas
+//
+// An estate with a quotas section ({} for AWS's defaults, or {scale: 0.1,
+// buckets: {iam: {burst: 10, rate: 4}}}) throttles calls with one token
+// bucket per API family and caller account (and region for regional
+// services), with the numbers AWS documents (QuotaFamilies in quota.go);
+// over-quota calls get the service's own throttling answer. Options.QuotaNow
+// injects the buckets' clock; Server.QuotaTakes counts calls per bucket.
 //
 // Organizations' real throttling error is TooManyRequestsException; the SDK's
 // retryer treats it as a throttle, as it does ThrottlingException.
