@@ -24,7 +24,7 @@ import (
 // benchCommand groups benchmarks that print figures.
 func (a *app) benchCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks that print figures"}
-	cmd.AddCommand(a.benchIngestCommand(), a.benchScanCommand(), a.benchWorkersCommand())
+	cmd.AddCommand(a.benchQueryCommand(), a.benchIngestCommand(), a.benchScanCommand(), a.benchWorkersCommand())
 	return cmd
 }
 

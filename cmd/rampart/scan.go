@@ -84,6 +84,7 @@ func (a *app) scan(ctx context.Context, cfg *config.Config, f scanFlags) (*pipel
 	rep, err := engine.Run(ctx, lzs, pipeline.RunOptions{Select: sel, OnUnit: prog.unitDone})
 	prog.finish()
 	if rep != nil {
+		recordPosture(ctx, engine.Store, rep, a)
 		printSummary(a.stdout, rep, time.Since(started))
 	}
 	if err != nil {
