@@ -102,7 +102,15 @@ func ReadOnlyGuard(stack *middleware.Stack) error {
 	if _, ok := stack.Initialize.Get(guardID); ok {
 		return nil
 	}
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc(guardID, guard), middleware.Before)
+	m := middleware.InitializeMiddlewareFunc(guardID, guard)
+	// Older-generated clients (e.g. CloudTrail, GuardDuty) name the service
+	// and operation in a RegisterServiceMetadata initialize middleware
+	// rather than before the stack runs: the guard goes right after it
+	// (still before anything is serialized or sent).
+	if _, ok := stack.Initialize.Get("RegisterServiceMetadata"); ok {
+		return stack.Initialize.Insert(m, "RegisterServiceMetadata", middleware.After)
+	}
+	return stack.Initialize.Add(m, middleware.Before)
 }
 
 func guard(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (

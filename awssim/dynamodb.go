@@ -1,5 +1,23 @@
 package awssim
 
+import (
+	"encoding/json"
+	"hash/crc32"
+	"strconv"
+)
+
+// ddbOK writes a DynamoDB (JSON 1.0) success body with the X-Amz-Crc32
+// header the SDK verifies.
+func (c *call) ddbOK(v any) {
+	body, _ := json.Marshal(v)
+	h := c.w.Header()
+	h.Set("Content-Type", "application/x-amz-json-1.0")
+	h.Set("X-Amzn-RequestId", c.reqID)
+	h.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	c.wrote = true
+	c.w.Write(body)
+}
+
 func init() {
 	handlers["dynamodb"] = map[string]handler{
 		"ListTables":                (*Server).ddbListTables,
@@ -45,7 +63,7 @@ func (s *Server) ddbListTables(c *call) *awsError {
 		out["LastEvaluatedTableName"] = names[max-1]
 	}
 	out["TableNames"] = append([]string{}, names...)
-	c.jsonOK(out)
+	c.ddbOK(out)
 	return nil
 }
 
@@ -68,7 +86,7 @@ func (s *Server) ddbDescribeTable(c *call) *awsError {
 	default:
 		table["SSEDescription"] = map[string]any{"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": kmsKeyRef(c.account, c.region(), t.KMSKey)}
 	}
-	c.jsonOK(map[string]any{"Table": table})
+	c.ddbOK(map[string]any{"Table": table})
 	return nil
 }
 
@@ -81,7 +99,7 @@ func (s *Server) ddbDescribeContinuousBackups(c *call) *awsError {
 	if t.PITR {
 		status = "ENABLED"
 	}
-	c.jsonOK(map[string]any{"ContinuousBackupsDescription": map[string]any{
+	c.ddbOK(map[string]any{"ContinuousBackupsDescription": map[string]any{
 		"ContinuousBackupsStatus":        "ENABLED",
 		"PointInTimeRecoveryDescription": map[string]any{"PointInTimeRecoveryStatus": status},
 	}})

@@ -5,11 +5,18 @@ package all
 
 import (
 	"github.com/rampart-cspm/rampart/checks"
+	"github.com/rampart-cspm/rampart/checks/config"
+	"github.com/rampart-cspm/rampart/checks/dynamodb"
 	"github.com/rampart-cspm/rampart/checks/compute"
 	"github.com/rampart-cspm/rampart/checks/cost"
 	"github.com/rampart-cspm/rampart/checks/ec2"
 	"github.com/rampart-cspm/rampart/checks/iam"
+	"github.com/rampart-cspm/rampart/checks/kms"
+	"github.com/rampart-cspm/rampart/checks/lambda"
+	"github.com/rampart-cspm/rampart/checks/logging"
+	"github.com/rampart-cspm/rampart/checks/rds"
 	"github.com/rampart-cspm/rampart/checks/s3"
+	"github.com/rampart-cspm/rampart/checks/ssm"
 )
 
 // Modules returns a fresh instance of every module that ships, with SDK
@@ -21,6 +28,13 @@ func Modules() []checks.Module {
 		ec2.New(), // the networking module
 		compute.New(),
 		cost.New(),
+		rds.New(),
+		dynamodb.New(),
+		lambda.New(),
+		config.New(),
+		ssm.New(),
+		logging.New(),
+		kms.New(),
 	}
 }
 
