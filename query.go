@@ -21,7 +21,7 @@ type FindingSort string
 const (
 	// SortSeverity: most severe first, then highest risk, last seen newest.
 	SortSeverity FindingSort = "severity"
-	// SortRisk: highest risk first, then most severe, last seen newest.
+	// SortRisk: highest risk first, then longest open (first seen oldest).
 	SortRisk FindingSort = "risk"
 	// SortFirstSeen: oldest first (longest open).
 	SortFirstSeen FindingSort = "first_seen"

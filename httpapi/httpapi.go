@@ -316,7 +316,7 @@ func Detail(ctx context.Context, s Store, id string) (FindingDetail, error) {
 	if err != nil {
 		return FindingDetail{}, err
 	}
-	evs, err := s.ListFindingEvents(ctx, id)
+	evs, err := s.FindingEvents(ctx, id)
 	if err != nil {
 		return FindingDetail{}, err
 	}

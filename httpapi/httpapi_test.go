@@ -149,7 +149,10 @@ func ordered(sort string, a, b *rampart.Finding) bool {
 		}
 		return a.RiskScore >= b.RiskScore || a.Severity.Rank() != b.Severity.Rank()
 	case "risk":
-		return a.RiskScore >= b.RiskScore
+		if a.RiskScore != b.RiskScore {
+			return a.RiskScore > b.RiskScore
+		}
+		return !a.FirstSeenAt.After(b.FirstSeenAt)
 	case "first_seen":
 		return !a.FirstSeenAt.After(b.FirstSeenAt)
 	case "last_seen":

@@ -30,7 +30,7 @@ type Store interface {
 	ListUnits(ctx context.Context, scanID string) ([]rampart.ScanUnit, error)
 
 	GetFinding(ctx context.Context, id string) (rampart.Finding, error)
-	ListFindingEvents(ctx context.Context, findingID string) ([]rampart.FindingEvent, error)
+	FindingEvents(ctx context.Context, findingID string) ([]rampart.FindingEvent, error)
 	UnitArtifacts(ctx context.Context, unitID string) ([]rampart.Artifact, error)
 
 	SaveView(ctx context.Context, v rampart.SavedView) error

@@ -30,18 +30,56 @@ const DefaultPageSize = 50
 // openSQL is the open state, written exactly as the partial indexes' WHERE.
 const openSQL = `status = 'FAIL' AND resolved_at IS NULL`
 
-// sortSpec is one order: its columns (all in the same direction, so that a
-// row-value comparison continues a page) and the direction.
+// sortSpec is one order: its columns and the direction of the first ones
+// (desc); asc lists the trailing columns that go the other way. Each order
+// follows an index: findings_open_order for severity, findings_risk (0004)
+// for risk, findings_open_first_seen for first seen.
 type sortSpec struct {
 	cols []string
 	desc bool
+	asc  int // the last asc columns go in the opposite direction
+}
+
+// colDesc reports whether column i of the spec sorts descending.
+func (s sortSpec) colDesc(i int) bool {
+	if i >= len(s.cols)-s.asc {
+		return !s.desc
+	}
+	return s.desc
+}
+
+// after returns the keyset condition "row comes after key" in the spec's
+// order, and its arguments.
+func (s sortSpec) after(key []any) (string, []any) {
+	if s.asc == 0 {
+		cmp := "<"
+		if !s.desc {
+			cmp = ">"
+		}
+		return "(" + strings.Join(s.cols, ", ") + ") " + cmp + " (" + placeholders(len(key)) + ")", key
+	}
+	// Mixed directions: (a < ?) OR (a = ? AND ((b > ?) OR (b = ? AND ...))).
+	var build func(i int) (string, []any)
+	build = func(i int) (string, []any) {
+		cmp := ">"
+		if s.colDesc(i) {
+			cmp = "<"
+		}
+		if i == len(s.cols)-1 {
+			return s.cols[i] + " " + cmp + " ?", []any{key[i]}
+		}
+		rest, restArgs := build(i + 1)
+		return "(" + s.cols[i] + " " + cmp + " ? OR (" + s.cols[i] + " = ? AND " + rest + "))",
+			append([]any{key[i], key[i]}, restArgs...)
+	}
+	return build(0)
 }
 
 var sorts = map[rampart.FindingSort]sortSpec{
-	rampart.SortSeverity:  {[]string{"severity_rank", "risk_score", "last_seen_at", "finding_id"}, true},
-	rampart.SortRisk:      {[]string{"risk_score", "severity_rank", "last_seen_at", "finding_id"}, true},
-	rampart.SortFirstSeen: {[]string{"first_seen_at", "finding_id"}, false},
-	rampart.SortLastSeen:  {[]string{"last_seen_at", "finding_id"}, true},
+	rampart.SortSeverity:  {[]string{"severity_rank", "risk_score", "last_seen_at", "finding_id"}, true, 0},
+	rampart.SortRisk:      {[]string{"risk_score", "first_seen_at", "finding_id"}, true, 2},
+	rampart.SortFirstSeen: {[]string{"first_seen_at", "finding_id"}, false, 0},
+	rampart.SortLastSeen:  {[]string{"last_seen_at", "finding_id"}, true, 0},
 }
 
 // groupColumns maps group fields to SQL expressions over findings.
@@ -266,21 +304,17 @@ func (s *Store) QueryFindings(ctx context.Context, q rampart.FindingQuery) (ramp
 	if err != nil {
 		return rampart.FindingPage{}, err
 	}
-	dir, cmp := "DESC", "<"
-	if !spec.desc {
-		dir, cmp = "ASC", ">"
-	}
 	if q.Cursor != "" {
 		key, err := decodeCursor(q.Cursor, sort, spec, q)
 		if err != nil {
 			return rampart.FindingPage{}, err
 		}
-		t := "(" + strings.Join(spec.cols, ", ") + ") " + cmp + " (" + placeholders(len(key)) + ")"
+		t, targs := spec.after(key)
 		if w != "" {
 			w += " AND "
 		}
 		w += t
-		args = append(args, key...)
+		args = append(args, targs...)
 	}
 	sqlText := `SELECT ` + findingColumns + ` FROM findings`
 	if w != "" {
@@ -288,7 +322,10 @@ func (s *Store) QueryFindings(ctx context.Context, q rampart.FindingQuery) (ramp
 	}
 	order := make([]string, len(spec.cols))
 	for i, c := range spec.cols {
-		order[i] = c + " " + dir
+		order[i] = c + " ASC"
+		if spec.colDesc(i) {
+			order[i] = c + " DESC"
+		}
 	}
 	sqlText += ` ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ?`
 	args = append(args, limit+1)
@@ -720,4 +757,26 @@ func isZeroQuery(q rampart.FindingQuery) bool {
 	b, _ := json.Marshal(q)
 	z, _ := json.Marshal(rampart.FindingQuery{})
 	return string(b) == string(z)
+}
+
+// FindingEvents returns the events of one finding in replay order, read
+// through the finding_events_finding index.
+func (s *Store) FindingEvents(ctx context.Context, findingID string) ([]rampart.FindingEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM finding_events WHERE finding_id = ? ORDER BY id`, findingID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: events of finding %s: %w", findingID, err)
+	}
+	defer rows.Close()
+	out := []rampart.FindingEvent{}
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: events of finding %s: %w", findingID, err)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: events of finding %s: %w", findingID, err)
+	}
+	return out, nil
 }
