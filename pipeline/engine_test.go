@@ -261,10 +261,12 @@ func TestErrorClasses(t *testing.T) {
 		{name: "access_denied on one service", account: prod, region: rampart.GlobalRegion,
 			faults:    []awssim.Fault{{Account: prod, Service: "iam", Operation: "ListUsers", Kind: awssim.FaultAccessDenied}},
 			wantState: rampart.UnitPartial, wantClass: rampart.ErrClassAccessDenied},
+		// Only the security groups are throttled: the other parts of the
+		// unit (networking's other parts, compute, cost) still complete.
 		{name: "throttling that never ends", account: prod, region: "eu-west-1",
-			faults:    []awssim.Fault{{Account: prod, Region: "eu-west-1", Service: "ec2", Kind: awssim.FaultThrottle}},
+			faults:    []awssim.Fault{{Account: prod, Region: "eu-west-1", Service: "ec2", Operation: "DescribeSecurityGroups", Kind: awssim.FaultThrottle}},
 			opts:      scantest.Options{MaxAttempts: 2, UnitRetries: 1},
-			wantState: rampart.UnitFailed, wantClass: rampart.ErrClassThrottling},
+			wantState: rampart.UnitPartial, wantClass: rampart.ErrClassThrottling},
 		{name: "service_error", account: prod, region: rampart.GlobalRegion,
 			faults:    []awssim.Fault{{Account: prod, Service: "s3", Operation: "ListBuckets", Kind: awssim.FaultInternalError}},
 			opts:      scantest.Options{MaxAttempts: 2},
