@@ -206,6 +206,17 @@ func csvValue(v reflect.Value) (string, error) {
 			// A list of names (sources): comma-separated in one cell.
 			return strings.Join(v.Interface().([]string), ","), nil
 		}
+	case reflect.Map:
+		// Context facts: one JSON object per cell (keys sorted by
+		// encoding/json), empty when there are none.
+		if v.Len() == 0 {
+			return "", nil
+		}
+		b, err := json.Marshal(v.Interface())
+		if err != nil {
+			return "", fmt.Errorf("export: csv: %w", err)
+		}
+		return string(b), nil
 	}
 	return "", fmt.Errorf("export: csv: no format for %s", v.Type())
 }
