@@ -112,6 +112,12 @@ type Finding struct {
 	// ErrorClass is set when Status is NOT_EVALUATED.
 	ErrorClass ErrorClass `json:"error_class,omitempty"`
 
+	// Muted is set when a mutelist entry matches the finding. A muted
+	// finding is kept and listed as muted, never dropped; MuteReason is the
+	// entry's reason.
+	Muted      bool   `json:"muted"`
+	MuteReason string `json:"mute_reason"`
+
 	// Sources names the scanners that reported this finding ("native",
 	// "prowler"), sorted and without duplicates. A Prowler and a native
 	// observation with the same dedup key are one finding listing both.

@@ -22,7 +22,7 @@ var findingColumnList = []string{"finding_id", "scan_id", "landing_zone_id", "ac
 	"framework", "requirement_id", "owner_team", "business_unit", "environment", "first_seen_at",
 	"last_seen_at", "resolved_at", "status_extended", "error_class", "sources",
 	"risk_level", "public", "data_sensitivity", "privileged", "compensating_controls", "owner_source",
-	"due_at", "context"}
+	"due_at", "context", "muted", "mute_reason"}
 
 var findingColumns = strings.Join(findingColumnList, ", ")
 
@@ -46,7 +46,7 @@ func findingArgs(f *rampart.Finding) []any {
 		f.FirstSeenAt.UTC(), f.LastSeenAt.UTC(), utcPtr(f.ResolvedAt),
 		f.StatusExtended, string(f.ErrorClass), strings.Join(f.Sources, ","),
 		f.RiskLevel, f.Public, f.DataSensitivity, f.Privileged, strings.Join(f.CompensatingControls, ","),
-		f.OwnerSource, utcPtr(f.DueAt), contextJSON(f.Context)}
+		f.OwnerSource, utcPtr(f.DueAt), contextJSON(f.Context), f.Muted, f.MuteReason}
 }
 
 // contextJSON stores a finding's context as a JSON object, ” when empty.
@@ -72,7 +72,8 @@ func scanFinding(r pgx.Row) (rampart.Finding, error) {
 		&severity, &rank, &status, &f.RiskScore, &f.RiskReason, &f.Remediation,
 		&f.Framework, &f.RequirementID, &f.OwnerTeam, &f.BusinessUnit, &f.Environment,
 		&first, &last, &resolved, &f.StatusExtended, &class, &sources,
-		&f.RiskLevel, &f.Public, &f.DataSensitivity, &f.Privileged, &comp, &f.OwnerSource, &due, &ctxJSON); err != nil {
+		&f.RiskLevel, &f.Public, &f.DataSensitivity, &f.Privileged, &comp, &f.OwnerSource, &due, &ctxJSON,
+		&f.Muted, &f.MuteReason); err != nil {
 		return f, err
 	}
 	if comp != "" {

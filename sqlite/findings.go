@@ -18,11 +18,11 @@ const findingColumns = `finding_id, scan_id, landing_zone_id, account_id, accoun
 	severity_rank, status, risk_score, risk_reason, remediation, framework, requirement_id, owner_team,
 	business_unit, environment, first_seen_at, last_seen_at, resolved_at, status_extended, error_class,
 	sources, risk_level, public, data_sensitivity, privileged, compensating_controls, owner_source, due_at,
-	context`
+	context, muted, mute_reason`
 
 const upsertFindingSQL = `INSERT INTO findings (` + findingColumns + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		?, ?, ?, ?, ?, ?, ?, ?)
+		?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (finding_id) DO UPDATE SET
 		scan_id = excluded.scan_id, landing_zone_id = excluded.landing_zone_id,
 		account_id = excluded.account_id, account_name = excluded.account_name,
@@ -41,7 +41,8 @@ const upsertFindingSQL = `INSERT INTO findings (` + findingColumns + `)
 		risk_level = excluded.risk_level, public = excluded.public,
 		data_sensitivity = excluded.data_sensitivity, privileged = excluded.privileged,
 		compensating_controls = excluded.compensating_controls, owner_source = excluded.owner_source,
-		due_at = excluded.due_at, context = excluded.context`
+		due_at = excluded.due_at, context = excluded.context,
+		muted = excluded.muted, mute_reason = excluded.mute_reason`
 
 func findingArgs(f *rampart.Finding) []any {
 	return []any{f.FindingID, f.ScanID, f.LandingZoneID, f.AccountID, f.AccountName, f.Region, f.Scope,
@@ -51,7 +52,7 @@ func findingArgs(f *rampart.Finding) []any {
 		formatTime(f.FirstSeenAt), formatTime(f.LastSeenAt), nullTimePtr(f.ResolvedAt),
 		f.StatusExtended, string(f.ErrorClass), strings.Join(f.Sources, ","),
 		f.RiskLevel, f.Public, f.DataSensitivity, f.Privileged, strings.Join(f.CompensatingControls, ","),
-		f.OwnerSource, nullTimePtr(f.DueAt), contextJSON(f.Context)}
+		f.OwnerSource, nullTimePtr(f.DueAt), contextJSON(f.Context), f.Muted, f.MuteReason}
 }
 
 // contextJSON stores a finding's context as a JSON object, '' when empty.
@@ -76,7 +77,8 @@ func scanFinding(r interface{ Scan(...any) error }) (rampart.Finding, error) {
 		&severity, &rank, &status, &f.RiskScore, &f.RiskReason, &f.Remediation,
 		&f.Framework, &f.RequirementID, &f.OwnerTeam, &f.BusinessUnit, &f.Environment,
 		&first, &last, &resolved, &f.StatusExtended, &class, &sources,
-		&f.RiskLevel, &f.Public, &f.DataSensitivity, &f.Privileged, &comp, &f.OwnerSource, &due, &ctxJSON); err != nil {
+		&f.RiskLevel, &f.Public, &f.DataSensitivity, &f.Privileged, &comp, &f.OwnerSource, &due, &ctxJSON,
+		&f.Muted, &f.MuteReason); err != nil {
 		return f, err
 	}
 	if sources != "" {
