@@ -3,6 +3,7 @@ package logging
 import (
 	"context"
 	"fmt"
+	"github.com/rampart-cspm/rampart"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -438,4 +439,17 @@ func collectCIS(ctx context.Context, env checks.Env, clients func(string) Client
 		}
 	}
 	return ev
+}
+
+// allFailed returns an error carrying the first part's class when every
+// sub-service of the state (CloudTrail, GuardDuty, Security Hub, Access
+// Analyzer, CloudWatch Logs) failed, and nil otherwise.
+func (st *State) allFailed() error {
+	parts := []*modkit.AttrError{st.TrailErr, st.GuardDutyErr, st.HubErr, st.AnalyzerErr, st.LogsErr}
+	for _, p := range parts {
+		if p == nil {
+			return nil
+		}
+	}
+	return &rampart.ClassifiedError{Class: parts[0].Class, Err: fmt.Errorf("logging: every sub-service failed; first: %s", parts[0].Message)}
 }

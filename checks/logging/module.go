@@ -130,6 +130,12 @@ func New(opts ...Option) checks.Module {
 	}
 	return &Module{&modkit.Std[*State]{ModName: Name, ModScope: checks.ScopeRegional, List: Checks,
 		Collect: func(ctx context.Context, env checks.Env) (*State, error) {
-			return collect(ctx, env, o.clients(env)), nil
+			st := collect(ctx, env, o.clients(env))
+			// When every sub-service failed, nothing was collected: the
+			// module fails as a whole (every check NOT_EVALUATED).
+			if e := st.allFailed(); e != nil {
+				return nil, e
+			}
+			return st, nil
 		}}}
 }
