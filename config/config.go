@@ -60,6 +60,9 @@ type Config struct {
 	DataDir string
 	// Artifacts is the artifact store URL; "" means <data>/artifacts.
 	Artifacts string
+	// Mutelist is the path of the mutelist file (package mutelist), relative
+	// paths resolved against the configuration file's directory; "" for none.
+	Mutelist string
 }
 
 // AWS holds overrides for the AWS SDK. Empty fields leave the SDK's own

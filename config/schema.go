@@ -61,6 +61,13 @@ func (d *decoder) document(data []byte) *Config {
 		"data_dir": func(n *yaml.Node, p string) {
 			cfg.DataDir = expandHome(d.str(n, p))
 		},
+		"mutelist": func(n *yaml.Node, p string) {
+			cfg.Mutelist = expandHome(d.str(n, p))
+			if cfg.Mutelist != "" && !filepath.IsAbs(cfg.Mutelist) {
+				// Relative to the configuration file, not the working directory.
+				cfg.Mutelist = filepath.Join(filepath.Dir(d.file), cfg.Mutelist)
+			}
+		},
 		"artifacts": func(n *yaml.Node, p string) {
 			cfg.Artifacts = d.str(n, p)
 			if cfg.Artifacts != "" {
