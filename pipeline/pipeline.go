@@ -55,6 +55,9 @@ type Engine struct {
 	// Risk holds the risk policy findings are scored with; nil uses the
 	// embedded default (risk.DefaultPolicy).
 	Risk *risk.Holder
+	// Mutelist mutes findings it matches (package mutelist): they are kept
+	// with muted set and the entry's reason. nil mutes nothing.
+	Mutelist Muter
 
 	// Externals are scanners run in every unit beside the native modules
 	// (a Prowler executable); their findings join the unit's result.
@@ -89,6 +92,8 @@ type LZReport struct {
 	EnumerationError  error
 	OpenBySeverity    map[rampart.Severity]int
 	NotEvaluatedCount int
+	// NotEvaluatedByClass splits the open NOT_EVALUATED rows by error class.
+	NotEvaluatedByClass map[rampart.ErrorClass]int
 }
 
 // Report is the outcome of a run.
@@ -317,6 +322,10 @@ func (e *Engine) finish(ctx context.Context, lr *lzRun) error {
 			rep.OpenBySeverity[f.Severity]++
 		} else {
 			rep.NotEvaluatedCount++
+			if rep.NotEvaluatedByClass == nil {
+				rep.NotEvaluatedByClass = map[rampart.ErrorClass]int{}
+			}
+			rep.NotEvaluatedByClass[f.ErrorClass]++
 		}
 	}
 	return nil

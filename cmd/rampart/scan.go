@@ -17,6 +17,7 @@ import (
 	"github.com/rampart-cspm/rampart/checks/all"
 	"github.com/rampart-cspm/rampart/config"
 	"github.com/rampart-cspm/rampart/dispatch"
+	"github.com/rampart-cspm/rampart/mutelist"
 	"github.com/rampart-cspm/rampart/pipeline"
 )
 
@@ -172,6 +173,14 @@ func selector(e *pipeline.Engine, modules, ids []string) (func(string) bool, err
 // newEngine wires the embedded default: SQLite in dataDir, artifacts in
 // dataDir/artifacts (or cfg.Artifacts), the in-process dispatcher.
 func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string, dist distFlags) (*pipeline.Engine, func(), error) {
+	var mutes *mutelist.List
+	if cfg.Mutelist != "" {
+		l, err := mutelist.Load(cfg.Mutelist)
+		if err != nil {
+			return nil, nil, &exitError{2, err}
+		}
+		mutes = l
+	}
 	store, err := openStore(ctx, dist.store, dataDir)
 	if err != nil {
 		return nil, nil, err
@@ -214,6 +223,9 @@ func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string,
 			UnitRetries:        cfg.Scan.UnitRetries,
 		},
 		RateControl: dispatchPolicyOf(cfg.Scan.RateControl),
+	}
+	if mutes != nil {
+		e.Mutelist = mutes
 	}
 	closeQueue, err := a.useQueue(ctx, e, dist)
 	if err != nil {
@@ -289,7 +301,19 @@ func printSummary(w interface{ Write([]byte) (int, error) }, rep *pipeline.Repor
 			total += lr.OpenBySeverity[s]
 		}
 		fmt.Fprintf(w, "  open findings (FAIL): %d — %s\n", total, strings.Join(sev, ", "))
-		fmt.Fprintf(w, "  not evaluated: %d\n", lr.NotEvaluatedCount)
+		var ne []string
+		for c, n := range lr.NotEvaluatedByClass {
+			if c == "" {
+				c = rampart.ErrClassUnknown
+			}
+			ne = append(ne, fmt.Sprintf("%s %d", c, n))
+		}
+		sort.Strings(ne)
+		neText := ""
+		if len(ne) > 0 {
+			neText = " (" + strings.Join(ne, ", ") + ")"
+		}
+		fmt.Fprintf(w, "  not evaluated: %d%s\n", lr.NotEvaluatedCount, neText)
 		st := lr.Stats
 		fmt.Fprintf(w, "  this scan: detected %d, resolved %d, reopened %d, changed %d, unchanged %d\n",
 			st.Detected, st.Resolved, st.Reopened, st.Changed, st.Seen)
