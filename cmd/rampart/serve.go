@@ -25,6 +25,10 @@ type serveFlags struct {
 	data     string
 	addr     string
 	serveFor time.Duration
+	// config and dist, set by "rampart serve" only, make serve also
+	// schedule scans (schedule.go).
+	config string
+	dist   distFlags
 }
 
 func (f *serveFlags) register(cmd *cobra.Command) {
@@ -36,18 +40,30 @@ func (f *serveFlags) register(cmd *cobra.Command) {
 func (a *app) serveCommand() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
-		Use:   "serve [--data DIR] [--addr 127.0.0.1:8080]",
+		Use:   "serve [--data DIR] [--addr 127.0.0.1:8080] [--config FILE [--store URL] [--queue URL] [--artifacts URL]]",
 		Short: "Serve the /api/v1 JSON API and the Security Operations dashboard",
 		Long: `serve opens the data directory (SQLite and local artifacts, as written by
 "rampart scan") and serves the dashboard at / and the versioned API at
 /api/v1 (OpenAPI document at /api/v1/openapi.json). Everything is embedded:
-it works offline.`,
+it works offline.
+
+With --config FILE, serve also scans each landing zone with scan_enabled and
+a schedule ("@every 15m" or cron) when it is due, never two scans of one
+landing zone at once, enumerating its accounts afresh every time. With
+--queue nats://... the scans run on "rampart worker" processes; with
+--store postgres://... serve schedules only (the dashboard and API read the
+SQLite query layer).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.config != "" || f.dist.store != "" || f.dist.queue != "" || f.dist.artifacts != "" {
+				return a.serveScheduled(cmd.Context(), f)
+			}
 			return a.serve(cmd.Context(), f, "Dashboard")
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().StringVar(&f.config, "config", "", "configuration file: schedule its landing zones' scans (their schedule:) while serving")
+	f.dist.register(cmd.Flags())
 	return cmd
 }
 
@@ -67,11 +83,16 @@ func (a *app) serve(ctx context.Context, f serveFlags, what string) error {
 	if err != nil {
 		return fmt.Errorf("open artifacts %s: %w", root, err)
 	}
+	return a.serveHTTP(ctx, f, what, newHandler(store, arts, a))
+}
+
+// serveHTTP serves h on f.addr until ctx ends (or f.serveFor passes).
+func (a *app) serveHTTP(ctx context.Context, f serveFlags, what string, h http.Handler) error {
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (use --addr to pick another)", f.addr, err)
 	}
-	srv := &http.Server{Handler: newHandler(store, arts, a), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(a.stdout, "\n%s: http://%s/  API: http://%s/api/v1/  (Ctrl-C to stop)\n", what, ln.Addr(), ln.Addr())
 	if f.serveFor > 0 {
 		var cancel context.CancelFunc
