@@ -183,8 +183,10 @@ type FindingFilter struct {
 	Statuses      []Status
 	// OnlyOpen keeps rows that are not resolved (any status).
 	OnlyOpen bool
-	Limit    int
-	Offset   int
+	// ExcludeMuted leaves out rows a mutelist muted.
+	ExcludeMuted bool
+	Limit        int
+	Offset       int
 }
 
 // Finding sources: the scanners that can report a finding.

@@ -211,6 +211,9 @@ func normalize(r *raw, opts Options) (rampart.Finding, error) {
 		Remediation: r.remed, StatusExtended: strings.TrimSpace(ext),
 		Scope: region, Sources: []string{rampart.SourceProwler},
 	}
+	if r.muted {
+		f.Muted, f.MuteReason = true, "muted in Prowler"
+	}
 	if f.ResourceID == "" {
 		f.ResourceID = f.ResourceName
 	}

@@ -81,6 +81,9 @@ func (r *run) external(ctx context.Context, lr *lzRun, acct rampart.Account, cfg
 			f.ScanID, f.Scope = res.Unit.ScanID, res.Unit.Region
 			ingest.Enrich(&f, lr.lz, acct)
 			f.ComputeID()
+			if r.e.Mutelist != nil {
+				r.e.Mutelist.Apply(&f, r.e.Now().UTC())
+			}
 			if i, ok := byID[f.FindingID]; ok {
 				res.Findings[i].Sources = rampart.MergeSources(res.Findings[i].Sources, f.Sources)
 				continue

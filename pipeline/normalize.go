@@ -16,6 +16,12 @@ import (
 // framework/requirement_id when a check maps to several.
 var primaryFrameworks = []string{"CIS-5.0", "PCI-4.0", "SOC2", "NIST-800-53-r5", "ISO27001-2022"}
 
+// Muter mutes the findings a mutelist matches at now (mutelist.List):
+// it sets Muted and MuteReason and never drops a finding.
+type Muter interface {
+	Apply(f *rampart.Finding, now time.Time) bool
+}
+
 // result assembles a unit's result: normalized findings, service records
 // and the raw artifact.
 func (r *run) result(lr *lzRun, acct rampart.Account, u rampart.ScanUnit, outs []modOutcome,
@@ -42,6 +48,9 @@ func (r *run) result(lr *lzRun, acct rampart.Account, u rampart.ScanUnit, outs [
 				// Score at the observation time with the finding's age, so
 				// the row matches what "rampart rescore" computes.
 				policy.Enrich(&f, risk.Input{LandingZone: lr.lz, Account: acct, Now: now, FirstSeen: firstSeen[f.FindingID]})
+				if e.Mutelist != nil {
+					e.Mutelist.Apply(&f, now)
+				}
 				res.Findings = append(res.Findings, f)
 			}
 		}

@@ -129,6 +129,9 @@ func (s *Store) ListFindings(ctx context.Context, f rampart.FindingFilter) ([]ra
 	if f.OnlyOpen {
 		where = append(where, "resolved_at IS NULL")
 	}
+	if f.ExcludeMuted {
+		where = append(where, "NOT muted")
+	}
 	if f.Limit < 0 || f.Offset < 0 {
 		return nil, rampart.Errorf(rampart.EINVALID, "finding filter: negative limit %d or offset %d", f.Limit, f.Offset)
 	}

@@ -18,7 +18,7 @@ func (a *app) findingsCommand() *cobra.Command {
 		data, format                          string
 		lz, account, region, service, control string
 		severities, statuses                  []string
-		includeResolved                       bool
+		includeResolved, includeMuted         bool
 		limit                                 int
 		rf                                    riskFlags
 	)
@@ -26,12 +26,13 @@ func (a *app) findingsCommand() *cobra.Command {
 		Use:   "findings --data DIR [--lz ID] [--account ID] [--region R] [--severity S] [--status S] --format table|json|csv",
 		Short: "Print stored findings",
 		Long: `Print stored findings. By default only unresolved FAIL findings are shown;
---status selects other statuses (PASS, FAIL, MANUAL, NOT_EVALUATED, or all)
-and --include-resolved adds resolved rows.`,
+--status selects other statuses (PASS, FAIL, MANUAL, NOT_EVALUATED, or all),
+--include-resolved adds resolved rows and --include-muted adds the rows a
+mutelist muted (they are stored, with "muted" and "mute_reason").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := rampart.FindingFilter{LandingZoneID: lz, AccountID: account, Region: region, Service: service,
-				ControlID: control, OnlyOpen: !includeResolved, Limit: limit}
+				ControlID: control, OnlyOpen: !includeResolved, ExcludeMuted: !includeMuted, Limit: limit}
 			for _, s := range severities {
 				v, err := rampart.ParseSeverity(s)
 				if err != nil {
@@ -84,6 +85,7 @@ and --include-resolved adds resolved rows.`,
 	cmd.Flags().StringSliceVar(&severities, "severity", nil, "severities (repeatable or comma-separated)")
 	cmd.Flags().StringSliceVar(&statuses, "status", nil, "statuses (default FAIL; 'all' for any)")
 	cmd.Flags().BoolVar(&includeResolved, "include-resolved", false, "include resolved findings")
+	cmd.Flags().BoolVar(&includeMuted, "include-muted", false, "include findings a mutelist muted")
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many rows (0 = all)")
 	rf.register(cmd)
 	return cmd
