@@ -43,6 +43,9 @@ type object struct {
 	etag         string
 	contentType  string
 	lastModified time.Time
+	// meta is the user metadata (x-amz-meta-* headers), returned as sent
+	// by GetObject and HeadObject, as S3 does.
+	meta http.Header
 }
 
 // s3Subresources maps a bucket sub-resource query key to the operation
@@ -615,6 +618,12 @@ func (s *Server) s3PutObject(c *call) *awsError {
 	o := &object{
 		data: append([]byte(nil), c.body...), etag: `"` + hex.EncodeToString(sum[:]) + `"`,
 		contentType: orDefault(c.r.Header.Get("Content-Type"), "binary/octet-stream"), lastModified: s.now(),
+		meta: http.Header{},
+	}
+	for k, vs := range c.r.Header {
+		if strings.HasPrefix(strings.ToLower(k), "x-amz-meta-") {
+			o.meta[k] = append([]string(nil), vs...)
+		}
 	}
 	if b.objects == nil {
 		b.objects = map[string]*object{}
@@ -641,6 +650,9 @@ func (s *Server) objectFor(c *call) (*object, *awsError) {
 	h.Set("ETag", o.etag)
 	h.Set("Last-Modified", o.lastModified.Format(http.TimeFormat))
 	h.Set("Accept-Ranges", "bytes")
+	for k, vs := range o.meta {
+		h[k] = vs
+	}
 	if strings.EqualFold(c.r.Header.Get("x-amz-checksum-mode"), "ENABLED") {
 		var sum [4]byte
 		binary.BigEndian.PutUint32(sum[:], crc32.ChecksumIEEE(o.data))
