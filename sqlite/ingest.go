@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rampart-cspm/rampart"
@@ -24,12 +25,25 @@ import (
 // checks rather than by the number of findings, because findings of one
 // unit may be spread over the whole file.
 type Ingest struct {
-	ctx   context.Context
+	ctx context.Context
+	// ectx is ctx without its cancellation, for the per-row statements:
+	// the driver watches a cancellable context with a goroutine per
+	// statement, which costs more than the insert. Observe checks ctx.
+	ectx  context.Context
+	seen  int
 	tx    *sql.Tx
 	scan  rampart.Scan
 	units map[[2]string]*ingestUnit
 	order [][2]string
 	stats rampart.CommitStats
+	// The summary tables are kept in bulk (summaries.go): triggers holds
+	// the dropped triggers' SQL, sums what they would have counted.
+	triggers []string
+	sums     *summaryDelta
+	// events are appended in order, eventBatch rows per INSERT.
+	events   []any
+	nEvents  int
+	insBatch *sql.Stmt
 
 	getRow, insEvent, upsert, insUnit *sql.Stmt
 }
@@ -56,12 +70,15 @@ func (s *Store) BeginIngest(ctx context.Context, scan rampart.Scan) (*Ingest, er
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: ingest %s: %w", scan.ID, err)
 	}
-	in := &Ingest{ctx: ctx, tx: tx, scan: scan, units: map[[2]string]*ingestUnit{}}
+	in := &Ingest{ctx: ctx, ectx: context.WithoutCancel(ctx), tx: tx, scan: scan, units: map[[2]string]*ingestUnit{}, sums: newSummaryDelta()}
 	fail := func(err error) (*Ingest, error) {
 		in.Rollback()
 		return nil, fmt.Errorf("sqlite: ingest %s: %w", scan.ID, err)
 	}
 	if err := requireLZ(ctx, tx, scan.LandingZoneID); err != nil {
+		return fail(err)
+	}
+	if in.triggers, err = dropSummaryTriggers(ctx, tx); err != nil {
 		return fail(err)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO scans (id, landing_zone_id, scanner, status, started_at, finished_at, error)
@@ -77,6 +94,8 @@ func (s *Store) BeginIngest(ctx context.Context, scan rampart.Scan) (*Ingest, er
 	}{
 		{&in.getRow, `SELECT ` + findingColumns + ` FROM findings WHERE finding_id = ?`},
 		{&in.insEvent, `INSERT INTO finding_events (finding_id, type, at, scan_id, unit_id, snapshot) VALUES (?, ?, ?, ?, ?, ?)`},
+		{&in.insBatch, `INSERT INTO finding_events (finding_id, type, at, scan_id, unit_id, snapshot) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", eventBatch), ", ")},
 		{&in.upsert, upsertFindingSQL},
 		{&in.insUnit, `INSERT INTO scan_units (id, scan_id, landing_zone_id, account_id, region, state, error_class,
 			error, attempts, started_at, finished_at, services, findings, seq)
@@ -91,7 +110,7 @@ func (s *Store) BeginIngest(ctx context.Context, scan rampart.Scan) (*Ingest, er
 
 // Rollback abandons the ingest. It is safe after Finish.
 func (in *Ingest) Rollback() {
-	for _, st := range []*sql.Stmt{in.getRow, in.insEvent, in.upsert, in.insUnit} {
+	for _, st := range []*sql.Stmt{in.getRow, in.insEvent, in.insBatch, in.upsert, in.insUnit} {
 		if st != nil {
 			st.Close()
 		}
@@ -112,6 +131,11 @@ func (in *Ingest) Observe(f rampart.Finding, at time.Time) error {
 }
 
 func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
+	if in.seen++; in.seen%256 == 0 {
+		if err := in.ctx.Err(); err != nil {
+			return err
+		}
+	}
 	if f.FindingID == "" {
 		return rampart.Errorf(rampart.EINVALID, "no finding ID")
 	}
@@ -130,7 +154,7 @@ func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
 	}
 	f.ScanID = in.scan.ID
 	var cur *rampart.Finding
-	row, err := scanFinding(in.getRow.QueryRowContext(in.ctx, f.FindingID))
+	row, err := scanFinding(in.getRow.QueryRowContext(in.ectx, f.FindingID))
 	switch {
 	case err == nil:
 		cur = &row
@@ -156,24 +180,50 @@ func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
 	if at.After(u.last) {
 		u.last = at
 	}
-	return in.write(next, evs)
+	return in.write(cur, next, evs)
 }
 
-// write appends evs and writes row, as CommitUnit does.
-func (in *Ingest) write(row *rampart.Finding, evs []rampart.FindingEvent) error {
+// write appends evs and writes row over old (nil for a new row), as
+// CommitUnit does, and counts the change for the summary tables.
+func (in *Ingest) write(old, row *rampart.Finding, evs []rampart.FindingEvent) error {
 	for _, ev := range evs {
 		snap, err := encodeSnapshot(ev.Snapshot)
 		if err != nil {
 			return err
 		}
-		if _, err := in.insEvent.ExecContext(in.ctx, ev.FindingID, string(ev.Type), formatTime(ev.At), ev.ScanID, ev.UnitID, snap); err != nil {
-			return fmt.Errorf("append %s event: %w", ev.Type, err)
+		in.events = append(in.events, ev.FindingID, string(ev.Type), formatTime(ev.At), ev.ScanID, ev.UnitID, snap)
+		if in.nEvents++; in.nEvents == eventBatch {
+			if err := in.flushEvents(); err != nil {
+				return err
+			}
 		}
 		in.stats.Count(ev.Type)
 	}
-	if _, err := in.upsert.ExecContext(in.ctx, findingArgs(row)...); err != nil {
+	if _, err := in.upsert.ExecContext(in.ectx, findingArgs(row)...); err != nil {
 		return fmt.Errorf("write finding: %w", err)
 	}
+	in.sums.add(old, -1)
+	in.sums.add(row, 1)
+	return nil
+}
+
+// eventBatch is how many events one INSERT appends.
+const eventBatch = 64
+
+// flushEvents appends the buffered events in the order they came.
+func (in *Ingest) flushEvents() error {
+	var err error
+	if in.nEvents == eventBatch {
+		_, err = in.insBatch.ExecContext(in.ectx, in.events...)
+	} else {
+		for i := 0; i < len(in.events) && err == nil; i += 6 {
+			_, err = in.insEvent.ExecContext(in.ectx, in.events[i:i+6]...)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	in.events, in.nEvents = in.events[:0], 0
 	return nil
 }
 
@@ -186,7 +236,7 @@ func (in *Ingest) unit(account, region string, at time.Time) (*ingestUnit, error
 		ID: rampart.UnitID(in.scan.ID, account, region), ScanID: in.scan.ID, LandingZoneID: in.scan.LandingZoneID,
 		AccountID: account, Region: region, State: rampart.UnitRunning, Attempts: 1, StartedAt: at,
 	}}
-	if _, err := in.insUnit.ExecContext(in.ctx, u.unit.ID, in.scan.ID, in.scan.LandingZoneID, account, region,
+	if _, err := in.insUnit.ExecContext(in.ectx, u.unit.ID, in.scan.ID, in.scan.LandingZoneID, account, region,
 		string(rampart.UnitRunning), formatTime(at), len(in.order)); err != nil {
 		return nil, fmt.Errorf("create unit %s: %w", u.unit.ID, err)
 	}
@@ -266,6 +316,12 @@ func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart
 		string(rampart.UnitSucceeded), formatTime(finished), in.scan.ID); err != nil {
 		return nil, fmt.Errorf("finish scan: %w", err)
 	}
+	if err := in.flushEvents(); err != nil {
+		return nil, err
+	}
+	if err := in.sums.apply(ctx, in.tx, in.triggers); err != nil {
+		return nil, err
+	}
 	if err := in.tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
@@ -300,7 +356,7 @@ func (in *Ingest) vanish(u *ingestUnit, at time.Time) error {
 		if next == nil {
 			continue
 		}
-		if err := in.write(next, evs); err != nil {
+		if err := in.write(&absent[i], next, evs); err != nil {
 			return err
 		}
 	}
@@ -329,22 +385,30 @@ func (s *Store) ArtifactBySHA256(ctx context.Context, lzID, kindPrefix, sha stri
 	return a, true, nil
 }
 
-// BareInsert writes rows straight into the findings table in one
-// transaction with a prepared statement: no lifecycle, no events. It is
-// the storage limit that `rampart bench ingest` compares the ingest path
-// with, not a way to record findings.
+// BareInsert writes rows, which must be new, straight into the findings
+// table in one transaction with a prepared INSERT: no lifecycle, no
+// events; the summary tables are kept in bulk as a bulk ingest keeps them.
+// It is the storage limit that `rampart bench ingest` compares the ingest
+// path with, not a way to record findings.
 func (s *Store) BareInsert(ctx context.Context, rows []rampart.Finding) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, upsertFindingSQL)
+		triggers, err := dropSummaryTriggers(ctx, tx)
+		if err != nil {
+			return err
+		}
+		st, err := tx.PrepareContext(ctx, `INSERT INTO findings (`+findingColumns+`) VALUES (`+placeholders(strings.Count(findingColumns, ",")+1)+`)`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
+		sums := newSummaryDelta()
+		ectx := context.WithoutCancel(ctx)
 		for i := range rows {
-			if _, err := st.ExecContext(ctx, findingArgs(&rows[i])...); err != nil {
+			if _, err := st.ExecContext(ectx, findingArgs(&rows[i])...); err != nil {
 				return fmt.Errorf("sqlite: bare insert %s: %w", rows[i].FindingID, err)
 			}
+			sums.add(&rows[i], 1)
 		}
-		return nil
+		return sums.apply(ctx, tx, triggers)
 	})
 }

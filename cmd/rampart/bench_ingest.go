@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,7 @@ func (a *app) benchIngestCommand() *cobra.Command {
 		dir     string
 		asJSON  bool
 		keepDir bool
+		cpuProf string
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest --size-mb N [--json] [--dir DIR]",
@@ -103,12 +105,25 @@ both phases.`,
 				return err
 			}
 			g := &ingest.Ingester{Store: ingestStore{store}, Artifacts: arts, LandingZone: lz}
+			if cpuProf != "" {
+				pf, err := os.Create(cpuProf)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(pf); err != nil {
+					pf.Close()
+					return err
+				}
+			}
 			start := time.Now()
 			res, err := g.File(ctx, path)
+			elapsed := time.Since(start).Seconds()
+			if cpuProf != "" {
+				pprof.StopCPUProfile()
+			}
 			if err != nil {
 				return err
 			}
-			elapsed := time.Since(start).Seconds()
 
 			// Bare: the same rows, parsed and enriched the same way outside
 			// the timer, inserted in batches inside it.
@@ -148,6 +163,7 @@ both phases.`,
 	cmd.Flags().StringVar(&dir, "dir", "", "working directory (default: a temporary one, removed after)")
 	cmd.Flags().BoolVar(&keepDir, "keep", false, "keep the temporary directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	cmd.Flags().StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of the end-to-end ingest to this file")
 	return cmd
 }
 
