@@ -27,10 +27,13 @@ const (
 	SortFirstSeen FindingSort = "first_seen"
 	// SortLastSeen: most recently seen first.
 	SortLastSeen FindingSort = "last_seen"
+	// SortFixFirst: the fix-first view's ranking (FixFirstView): most
+	// ranking clauses met first, then highest risk, then longest open.
+	SortFixFirst FindingSort = "fix_first"
 )
 
 // FindingSorts lists every order.
-var FindingSorts = []FindingSort{SortSeverity, SortRisk, SortFirstSeen, SortLastSeen}
+var FindingSorts = []FindingSort{SortSeverity, SortRisk, SortFirstSeen, SortLastSeen, SortFixFirst}
 
 // FindingQuery selects, orders and pages findings for the API, the
 // dashboard and the CLI. Zero values select everything; list fields match
@@ -58,6 +61,24 @@ type FindingQuery struct {
 	// First/last seen windows: From inclusive, To exclusive; zero is unbounded.
 	FirstSeenFrom, FirstSeenTo time.Time
 	LastSeenFrom, LastSeenTo   time.Time
+
+	// Business context (package risk fills these fields).
+	RiskLevels      []string // risk_level: critical, high, medium, low
+	Public          *bool    // internet-exposed
+	DataSensitivity []string // pii, confidential, internal, public; "" unclassified
+	Privileged      *bool    // admin or wildcard permissions
+	// OwnerSources matches owner_source: tag, account_override, account,
+	// landing_zone; "" is a finding nobody owns.
+	OwnerSources []string
+	// Overdue keeps open findings past due_at at At (true) or every other
+	// finding (false).
+	Overdue *bool
+	// View names a built-in view whose definition applies on top of the
+	// other filters: ViewFixFirst.
+	View string
+	// At is the evaluation time of Overdue and of the view's age clause;
+	// the zero time means the store's clock.
+	At time.Time
 
 	Sort FindingSort // "" means SortSeverity
 	// Cursor is the opaque Next of the previous page ("" for the first).

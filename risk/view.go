@@ -1,7 +1,6 @@
 package risk
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -35,6 +34,10 @@ func (x Filter) Match(f *rampart.Finding) bool {
 		}
 		for _, s := range list {
 			if strings.EqualFold(s, v) || (s == "none" && v == "") {
+				return true
+			}
+			// "unassigned" is the fix-first view's "no owner".
+			if s == "unassigned" && (v == "" || v == OwnerFromLandingZone) {
 				return true
 			}
 		}
@@ -82,43 +85,25 @@ func SortByRisk(list []rampart.Finding) {
 }
 
 // FixFirstMinAgeDays is the age above which the fix-first view counts a
-// finding as lingering.
-const FixFirstMinAgeDays = 7
+// finding as lingering (rampart.FixFirstMinAgeDays).
+const FixFirstMinAgeDays = rampart.FixFirstMinAgeDays
 
 // FixFirstClauses returns which of the fix-first view's ranking clauses f
-// meets at now, and whether f is in the view at all.
-//
-// The view is the seed's "critical or high on production, public-facing,
-// sensitive data, open more than 7 days, no owner", evaluated as:
-//
-//   - required: status FAIL and not resolved; risk_level critical or high
-//     (the risk level, not the scanner's severity); environment production.
-//   - ranking clauses, at least one required:
-//     "public": the finding's public flag (the resource is reachable from
-//     the internet);
-//     "sensitive": data_sensitivity pii or confidential;
-//     "open>7d": first_seen_at more than 7 whole days before now;
-//     "no owner": owner_source "" or "landing_zone" — nobody below the
-//     landing zone's default owner is assigned.
-//
-// Rows are ordered by the number of clauses met (all four first), then by
-// risk score, age and finding ID.
+// meets at now, and whether f is in the view at all. The view's one
+// definition is rampart.FixFirstView, which the API and the dashboard
+// translate to SQL (view=fix-first): required filters, then ranking
+// clauses of which at least one must hold. Rows are ordered by the number
+// of clauses met (all four first), then by risk score, age and finding ID.
 func FixFirstClauses(f *rampart.Finding, now time.Time) ([]string, bool) {
-	if !f.Open() || (f.RiskLevel != "critical" && f.RiskLevel != "high") || f.Environment != "production" {
+	required, clauses := rampart.FixFirstView(now)
+	if !required.Match(f, now) {
 		return nil, false
 	}
 	var c []string
-	if f.Public {
-		c = append(c, "public")
-	}
-	if f.DataSensitivity == "pii" || f.DataSensitivity == "confidential" {
-		c = append(c, "sensitive")
-	}
-	if AgeDays(f, now) > FixFirstMinAgeDays {
-		c = append(c, fmt.Sprintf("open>%dd", FixFirstMinAgeDays))
-	}
-	if f.OwnerSource == "" || f.OwnerSource == OwnerFromLandingZone {
-		c = append(c, "no owner")
+	for _, cl := range clauses {
+		if cl.Query.Match(f, now) {
+			c = append(c, cl.Name)
+		}
 	}
 	return c, len(c) > 0
 }

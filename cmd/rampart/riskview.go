@@ -35,7 +35,7 @@ func (r *riskFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&r.privileged, "privileged", "", "true or false: admin or wildcard permissions")
 	fl.StringSliceVar(&r.comp, "compensating", nil, "compensating controls: private-subnet, no-public-ip, ztna, vpn")
 	fl.StringSliceVar(&r.owners, "owner", nil, "owner teams ('none' for unowned)")
-	fl.StringSliceVar(&r.ownerSrcs, "owner-source", nil, "tag, account_override, account, landing_zone, none")
+	fl.StringSliceVar(&r.ownerSrcs, "owner-source", nil, "tag, account_override, account, landing_zone, none; unassigned = none or landing_zone (the fix-first \"no owner\")")
 	fl.StringVar(&r.overdue, "overdue", "", "true or false: past due_at")
 	fl.IntVar(&r.minAge, "min-age-days", 0, "open at least this many days")
 	fl.StringVar(&r.at, "at", "", "evaluation time for age and overdue (RFC 3339; default now)")
