@@ -133,13 +133,24 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`input[name=severity][value=critical]`)),
 		chromedp.Click(chromedp.CSS(`input[name=severity][value=high]`)),
 		chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#count`)),
-		into(&count, chromedp.Text(chromedp.CSS(`#count`))),
 	); err != nil {
 		t.Fatal(err)
 	}
-	loc, err := chromedp.Run(ctx, chromedp.Location())
-	if err != nil {
+	// The submit navigates: wait for the new URL before reading the page,
+	// or the read may race the navigation.
+	var loc string
+	for i := 0; i < 100; i++ {
+		l, err := chromedp.Run(ctx, chromedp.Location())
+		if err == nil && strings.Contains(l, "severity=") {
+			loc = l
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS(`#count`)),
+		into(&count, chromedp.Text(chromedp.CSS(`#count`))),
+	); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(loc, "severity=critical") || !strings.Contains(loc, "severity=high") {
