@@ -99,6 +99,43 @@ type Scan struct {
 	// landing zone) or "fixed" (SDK standard retries and each landing
 	// zone's max_concurrent_accounts).
 	RateControl string
+	// Prowler runs Prowler in every scan unit beside the native modules.
+	Prowler Prowler
+}
+
+// Prowler configures Prowler as a scanner (scan.prowler). With the key
+// absent, a prowler executable found on PATH is used; enabled: false turns
+// it off; a path or enabled: true requires the executable.
+type Prowler struct {
+	// Enabled is nil when the file does not say.
+	Enabled *bool
+	// Path is the executable; "" looks "prowler" up on PATH.
+	Path string
+	// Timeout bounds one run (one unit); 0 is the pipeline's default.
+	Timeout time.Duration
+	// Args are added to every run (e.g. --compliance cis_4.0_aws).
+	Args []string
+}
+
+// Resolve returns the executable to run, "" when Prowler is off.
+// lookPath is exec.LookPath (injected by tests). It fails when the file
+// asks for Prowler (a path, or enabled: true) and it cannot be found.
+func (p Prowler) Resolve(lookPath func(string) (string, error)) (string, error) {
+	if p.Enabled != nil && !*p.Enabled {
+		return "", nil
+	}
+	name := p.Path
+	if name == "" {
+		name = "prowler"
+	}
+	path, err := lookPath(name)
+	if err != nil {
+		if p.Path == "" && p.Enabled == nil {
+			return "", nil // not configured and not installed: off
+		}
+		return "", fmt.Errorf("config: scan.prowler: executable %q: %w", name, err)
+	}
+	return path, nil
 }
 
 // LandingZone returns the landing zone with the given id.

@@ -156,6 +156,30 @@ func (d *decoder) scan(n *yaml.Node, path string, s *Scan) {
 				d.errorf(n.Line, p, "must be adaptive or fixed, not %q", v)
 			}
 		},
+		"prowler": func(n *yaml.Node, p string) { d.prowler(n, p, &s.Prowler) },
+	})
+}
+
+func (d *decoder) prowler(n *yaml.Node, path string, pr *Prowler) {
+	d.fields(n, path, map[string]func(*yaml.Node, string){
+		"enabled": func(n *yaml.Node, p string) {
+			if v, ok := d.boolean(n, p); ok {
+				pr.Enabled = &v
+			}
+		},
+		"path": func(n *yaml.Node, p string) {
+			pr.Path = expandHome(d.str(n, p))
+			if strings.ContainsRune(pr.Path, filepath.Separator) && !filepath.IsAbs(pr.Path) {
+				// Relative to the configuration file, not the working directory.
+				pr.Path = filepath.Join(filepath.Dir(d.file), pr.Path)
+			}
+		},
+		"timeout": func(n *yaml.Node, p string) {
+			if v, ok := d.duration(n, p); ok {
+				pr.Timeout = v
+			}
+		},
+		"args": func(n *yaml.Node, p string) { pr.Args = d.strings(n, p) },
 	})
 }
 

@@ -132,6 +132,9 @@ aws:
   home_region: us-east-1
 scan:
   unit_timeout: 2m
+  # Prowler cannot reach the simulator: off even when it is on PATH.
+  prowler:
+    enabled: false
 landing_zones:
 {{- range .LZs}}
   - id: {{.ID}}

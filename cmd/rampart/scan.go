@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -223,6 +224,11 @@ func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string,
 			UnitRetries:        cfg.Scan.UnitRetries,
 		},
 		RateControl: dispatchPolicyOf(cfg.Scan.RateControl),
+	}
+	// scan.prowler: Prowler runs in every unit when configured or on PATH.
+	if e.Externals, err = prowlerExternals(cfg.Scan.Prowler, exec.LookPath); err != nil {
+		store.Close()
+		return nil, nil, &exitError{2, err}
 	}
 	if mutes != nil {
 		e.Mutelist = mutes
