@@ -133,4 +133,3 @@ func TestScanWithMutelistAndCompliance(t *testing.T) {
 	}
 
 }
-
