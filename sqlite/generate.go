@@ -155,6 +155,13 @@ func (s *Store) GenerateDataset(ctx context.Context, o GenerateOptions) error {
 		return fmt.Errorf("generate: %w", err)
 	}
 	sevW := []int{3, 15, 40, 30, 12}
+	// Business context comes from its own stream, so the rest of the data
+	// stays what it was for a given seed.
+	cr := rand.New(rand.NewPCG(o.Seed, 0xc0de))
+	lzOwner := map[string]string{}
+	for l, lz := range lzIDs {
+		lzOwner[lz] = teams[l%len(teams)]
+	}
 	for i := 0; i < o.Findings; i++ {
 		ac := accounts[r.IntN(len(accounts))]
 		svc := genServices[genPick(r, []int{18, 14, 8, 16, 12, 5, 7, 3, 3, 5, 2, 2, 2, 2, 1})]
@@ -192,6 +199,7 @@ func (s *Store) GenerateDataset(ctx context.Context, o GenerateOptions) error {
 			FirstSeenAt: first, LastSeenAt: last, ResolvedAt: resolved,
 			StatusExtended: "generated", Sources: []string{rampart.SourceNative},
 		}
+		genContext(cr, &f, lzOwner[ac.lz])
 		if status == rampart.StatusNotEvaluated {
 			f.ErrorClass = rampart.ErrorClasses[r.IntN(len(rampart.ErrorClasses))]
 		}
@@ -298,4 +306,51 @@ func (s *Store) generateUnits(ctx context.Context, r *rand.Rand, accounts []genA
 		}
 		return nil
 	})
+}
+
+// genSLADays is the generated landing zones' SLA by severity rank (none for
+// informational).
+var genSLADays = map[int]int{5: 7, 4: 30, 3: 90, 2: 180}
+
+// genContext fills the business context the risk engine would: a risk
+// level from the score (the default policy's levels), about 12% public
+// (more for S3 and EC2), data sensitivity on about half, privileged IAM
+// findings, compensating controls on some private resources, the owner's
+// source (an account without owner falls back to the landing zone's owner
+// half of the time, and is unowned otherwise) and due_at from the SLA.
+func genContext(r *rand.Rand, f *rampart.Finding, lzOwner string) {
+	switch {
+	case f.RiskScore >= 75:
+		f.RiskLevel = "critical"
+	case f.RiskScore >= 55:
+		f.RiskLevel = "high"
+	case f.RiskScore >= 35:
+		f.RiskLevel = "medium"
+	default:
+		f.RiskLevel = "low"
+	}
+	publicPct := 8
+	if f.Service == "s3" || f.Service == "ec2" {
+		publicPct = 20
+	}
+	f.Public = r.IntN(100) < publicPct
+	f.DataSensitivity = []string{"", "pii", "confidential", "internal", "public"}[genPick(r, []int{50, 7, 13, 22, 8})]
+	f.Privileged = f.Service == "iam" && r.IntN(3) == 0 || r.IntN(40) == 0
+	if !f.Public && r.IntN(4) == 0 {
+		f.CompensatingControls = []string{"no-public-ip", "private-subnet"}
+	}
+	switch {
+	case f.OwnerTeam == "" && r.IntN(2) == 0:
+		f.OwnerTeam, f.OwnerSource = lzOwner, "landing_zone"
+	case f.OwnerTeam == "":
+		f.OwnerSource = ""
+	case r.IntN(3) == 0:
+		f.OwnerSource = "tag"
+	default:
+		f.OwnerSource = "account"
+	}
+	if d, ok := genSLADays[f.Severity.Rank()]; ok {
+		due := f.FirstSeenAt.Add(time.Duration(d) * 24 * time.Hour)
+		f.DueAt = &due
+	}
 }

@@ -80,6 +80,47 @@ var sorts = map[rampart.FindingSort]sortSpec{
 	rampart.SortRisk:      {[]string{"risk_score", "first_seen_at", "finding_id"}, true, 2},
 	rampart.SortFirstSeen: {[]string{"first_seen_at", "finding_id"}, false, 0},
 	rampart.SortLastSeen:  {[]string{"last_seen_at", "finding_id"}, true, 0},
+	// ff_rank is the number of fix-first clauses met (fixFirstRank).
+	rampart.SortFixFirst: {[]string{"ff_rank", "risk_score", "first_seen_at", "finding_id"}, true, 2},
+}
+
+// withAt sets q.At to the store's clock when a filter of q depends on time
+// (overdue, a view) and the caller gave none. Other queries keep a zero At
+// so that the summary tables still answer them.
+func (s *Store) withAt(q rampart.FindingQuery) rampart.FindingQuery {
+	if q.At.IsZero() && (q.Overdue != nil || q.View != "" || q.Sort == rampart.SortFixFirst) {
+		q.At = s.now().UTC()
+	}
+	return q
+}
+
+// fixFirstRank returns the SQL expression counting the fix-first clauses a
+// row meets at q.At, and its arguments.
+func fixFirstRank(at time.Time) (string, []any, error) {
+	_, clauses := rampart.FixFirstView(at)
+	var parts []string
+	var args []any
+	for _, c := range clauses {
+		w, a, err := where(c.Query)
+		if err != nil {
+			return "", nil, fmt.Errorf("sqlite: fix-first clause %q: %w", c.Name, err)
+		}
+		parts = append(parts, "(CASE WHEN "+w+" THEN 1 ELSE 0 END)")
+		args = append(args, a...)
+	}
+	return "(" + strings.Join(parts, " + ") + ")", args, nil
+}
+
+// fixFirstCount is fixFirstRank evaluated in memory, for the cursor key.
+func fixFirstCount(f *rampart.Finding, at time.Time) int {
+	_, clauses := rampart.FixFirstView(at)
+	n := 0
+	for _, c := range clauses {
+		if c.Query.Match(f, at) {
+			n++
+		}
+	}
+	return n
 }
 
 // groupColumns maps group fields to SQL expressions over findings.
@@ -185,6 +226,50 @@ func where(q rampart.FindingQuery) (string, []any, error) {
 	tr("first_seen_at", "<", q.FirstSeenTo)
 	tr("last_seen_at", ">=", q.LastSeenFrom)
 	tr("last_seen_at", "<", q.LastSeenTo)
+	in("risk_level", q.RiskLevels)
+	in("data_sensitivity", q.DataSensitivity)
+	in("owner_source", q.OwnerSources)
+	flag := func(col string, v *bool) {
+		if v != nil {
+			terms = append(terms, col+" = ?")
+			args = append(args, *v)
+		}
+	}
+	flag("public", q.Public)
+	flag("privileged", q.Privileged)
+	if q.Overdue != nil {
+		// Finding.Overdue: open, with a due date before At. The open state
+		// is repeated so that the partial index findings_due (0004) applies.
+		t := "(" + openSQL + " AND due_at IS NOT NULL AND due_at < ?)"
+		if !*q.Overdue {
+			t = "NOT " + t
+		}
+		terms = append(terms, t)
+		args = append(args, formatTime(q.At))
+	}
+	switch q.View {
+	case "":
+	case rampart.ViewFixFirst:
+		required, clauses := rampart.FixFirstView(q.At)
+		w, a, err := where(required)
+		if err != nil {
+			return "", nil, fmt.Errorf("sqlite: fix-first view: %w", err)
+		}
+		terms = append(terms, w)
+		args = append(args, a...)
+		var any []string
+		for _, c := range clauses {
+			w, a, err := where(c.Query)
+			if err != nil {
+				return "", nil, fmt.Errorf("sqlite: fix-first clause %q: %w", c.Name, err)
+			}
+			any = append(any, "("+w+")")
+			args = append(args, a...)
+		}
+		terms = append(terms, "("+strings.Join(any, " OR ")+")")
+	default:
+		return "", nil, rampart.Errorf(rampart.EINVALID, "unknown view %q (want %s)", q.View, rampart.ViewFixFirst)
+	}
 	return strings.Join(terms, " AND "), args, nil
 }
 
@@ -194,11 +279,13 @@ type cursor struct {
 	Sort   rampart.FindingSort `json:"s"`
 	Key    []any               `json:"k"`
 	Filter string              `json:"f"`
+	// At is the evaluation time of the first page, which later pages keep.
+	At string `json:"a,omitempty"`
 }
 
 // filterHash hashes every field of q that selects rows.
 func filterHash(q rampart.FindingQuery) string {
-	q.Cursor, q.Limit, q.Sort = "", 0, ""
+	q.Cursor, q.Limit, q.Sort, q.At = "", 0, "", time.Time{}
 	b, _ := json.Marshal(q)
 	h := fnv.New64a()
 	h.Write(b)
@@ -212,60 +299,68 @@ func encodeCursor(c cursor) string {
 
 // decodeCursor validates a cursor against the query's order and filter and
 // returns its key in the SQL types of the order's columns.
-func decodeCursor(s string, sort rampart.FindingSort, spec sortSpec, q rampart.FindingQuery) ([]any, error) {
+func decodeCursor(s string, sort rampart.FindingSort, spec sortSpec, q rampart.FindingQuery) ([]any, time.Time, error) {
 	bad := func(why string) error {
 		return rampart.Errorf(rampart.EINVALID, "malformed cursor: %s (start again without a cursor)", why)
 	}
 	if len(s) > 1024 {
-		return nil, bad("too long")
+		return nil, time.Time{}, bad("too long")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return nil, bad("not base64url")
+		return nil, time.Time{}, bad("not base64url")
 	}
 	var c cursor
 	d := json.NewDecoder(strings.NewReader(string(b)))
 	d.UseNumber()
 	if err := d.Decode(&c); err != nil {
-		return nil, bad("not a cursor")
+		return nil, time.Time{}, bad("not a cursor")
 	}
 	if c.Sort != sort {
-		return nil, bad(fmt.Sprintf("it continues sort %q, not %q", c.Sort, sort))
+		return nil, time.Time{}, bad(fmt.Sprintf("it continues sort %q, not %q", c.Sort, sort))
 	}
 	if c.Filter != filterHash(q) {
-		return nil, bad("it belongs to a query with other filters")
+		return nil, time.Time{}, bad("it belongs to a query with other filters")
 	}
 	if len(c.Key) != len(spec.cols) {
-		return nil, bad("wrong key length")
+		return nil, time.Time{}, bad("wrong key length")
+	}
+	var at time.Time
+	if c.At != "" {
+		if at, err = time.Parse(time.RFC3339Nano, c.At); err != nil {
+			return nil, time.Time{}, bad("its evaluation time is not a time")
+		}
 	}
 	key := make([]any, len(c.Key))
 	for i, col := range spec.cols {
 		switch col {
-		case "severity_rank", "risk_score":
+		case "severity_rank", "risk_score", "ff_rank":
 			n, ok := c.Key[i].(json.Number)
 			if !ok {
-				return nil, bad(col + " is not a number")
+				return nil, time.Time{}, bad(col + " is not a number")
 			}
 			v, err := strconv.ParseInt(string(n), 10, 32)
 			if err != nil {
-				return nil, bad(col + " is not an integer")
+				return nil, time.Time{}, bad(col + " is not an integer")
 			}
 			key[i] = v
 		default:
 			v, ok := c.Key[i].(string)
 			if !ok || len(v) > 256 {
-				return nil, bad(col + " is not a string")
+				return nil, time.Time{}, bad(col + " is not a string")
 			}
 			key[i] = v
 		}
 	}
-	return key, nil
+	return key, at, nil
 }
 
-func sortKey(f *rampart.Finding, spec sortSpec) []any {
+func sortKey(f *rampart.Finding, spec sortSpec, at time.Time) []any {
 	key := make([]any, len(spec.cols))
 	for i, col := range spec.cols {
 		switch col {
+		case "ff_rank":
+			key[i] = fixFirstCount(f, at)
 		case "severity_rank":
 			key[i] = f.Severity.Rank()
 		case "risk_score":
@@ -291,7 +386,7 @@ func (s *Store) QueryFindings(ctx context.Context, q rampart.FindingQuery) (ramp
 	}
 	spec, ok := sorts[sort]
 	if !ok {
-		return rampart.FindingPage{}, rampart.Errorf(rampart.EINVALID, "unknown sort %q (want severity, risk, first_seen or last_seen)", q.Sort)
+		return rampart.FindingPage{}, rampart.Errorf(rampart.EINVALID, "unknown sort %q (want severity, risk, first_seen, last_seen or fix_first)", q.Sort)
 	}
 	limit := q.Limit
 	if limit < 0 || limit > MaxPageSize {
@@ -300,15 +395,35 @@ func (s *Store) QueryFindings(ctx context.Context, q rampart.FindingQuery) (ramp
 	if limit == 0 {
 		limit = DefaultPageSize
 	}
+	var key []any
+	if q.Cursor != "" {
+		k, at, err := decodeCursor(q.Cursor, sort, spec, q)
+		if err != nil {
+			return rampart.FindingPage{}, err
+		}
+		key = k
+		if !at.IsZero() {
+			q.At = at
+		}
+	}
+	q = s.withAt(q)
 	w, args, err := where(q)
 	if err != nil {
 		return rampart.FindingPage{}, err
 	}
-	if q.Cursor != "" {
-		key, err := decodeCursor(q.Cursor, sort, spec, q)
+	from := "findings"
+	if sort == rampart.SortFixFirst {
+		// The rank is a computed column: select it in a subquery so that
+		// the keyset and the order can name it.
+		rank, rargs, err := fixFirstRank(q.At)
 		if err != nil {
 			return rampart.FindingPage{}, err
 		}
+		from = `(SELECT *, ` + rank + ` AS ff_rank FROM findings` + whereSQL(w) + `)`
+		args = append(rargs, args...)
+		w = ""
+	}
+	if key != nil {
 		t, targs := spec.after(key)
 		if w != "" {
 			w += " AND "
@@ -316,7 +431,7 @@ func (s *Store) QueryFindings(ctx context.Context, q rampart.FindingQuery) (ramp
 		w += t
 		args = append(args, targs...)
 	}
-	sqlText := `SELECT ` + findingColumns + ` FROM findings`
+	sqlText := `SELECT ` + findingColumns + ` FROM ` + from
 	if w != "" {
 		sqlText += ` WHERE ` + w
 	}
@@ -348,7 +463,11 @@ func (s *Store) QueryFindings(ctx context.Context, q rampart.FindingQuery) (ramp
 	if len(page.Findings) > limit {
 		page.Findings = page.Findings[:limit]
 		last := &page.Findings[limit-1]
-		page.Next = encodeCursor(cursor{Sort: sort, Key: sortKey(last, spec), Filter: filterHash(q)})
+		c := cursor{Sort: sort, Key: sortKey(last, spec, q.At), Filter: filterHash(q)}
+		if !q.At.IsZero() {
+			c.At = q.At.UTC().Format(time.RFC3339Nano)
+		}
+		page.Next = encodeCursor(c)
 	}
 	return page, nil
 }
@@ -356,6 +475,7 @@ func (s *Store) QueryFindings(ctx context.Context, q rampart.FindingQuery) (ramp
 // CountFindings returns how many findings q selects (cursor and limit
 // ignored).
 func (s *Store) CountFindings(ctx context.Context, q rampart.FindingQuery) (int, error) {
+	q = s.withAt(q)
 	if table, ok := summaryFor(q, nil); ok {
 		w, args, err := where(summaryQuery(q))
 		if err != nil {
@@ -385,6 +505,7 @@ func (s *Store) CountFindings(ctx context.Context, q rampart.FindingQuery) (int,
 // AggregateFindings counts the findings q selects grouped by the given
 // fields, largest groups first.
 func (s *Store) AggregateFindings(ctx context.Context, q rampart.FindingQuery, by ...rampart.GroupField) ([]rampart.Group, error) {
+	q = s.withAt(q)
 	if len(by) == 0 || len(by) > 3 {
 		return nil, rampart.Errorf(rampart.EINVALID, "aggregate: group by 1 to 3 fields, got %d", len(by))
 	}
@@ -449,6 +570,7 @@ func (s *Store) AggregateFindings(ctx context.Context, q rampart.FindingQuery, b
 // were resolved and their mean time from first seen to resolved.
 func (s *Store) ResolveTimes(ctx context.Context, q rampart.FindingQuery) ([]rampart.ResolveTime, error) {
 	q.State = rampart.StateResolved
+	q = s.withAt(q)
 	w, args, err := where(q)
 	if err != nil {
 		return nil, err
