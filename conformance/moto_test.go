@@ -76,16 +76,15 @@ scan:
 
 // scan runs `rampart scan` against moto, then reads the findings back with
 // `rampart findings` and the units from the store.
-func scan(t *testing.T, dir, configPath string, extra ...string) scanResult {
+func scan(t *testing.T, data, home, configPath string, extra ...string) scanResult {
 	t.Helper()
-	data := filepath.Join(dir, "data")
 	args := append([]string{"scan", "--config", configPath, "--data", data, "--log-level", "warn"}, extra...)
-	code, out, errOut := runRampart(t, dir, args...)
+	code, out, errOut := runRampart(t, home, args...)
 	if code != 0 {
 		t.Fatalf("rampart scan exited %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	res := scanResult{summary: out}
-	code, js, errOut := runRampart(t, dir, "findings", "--data", data, "--format", "json", "--status", "all")
+	code, js, errOut := runRampart(t, home, "findings", "--data", data, "--format", "json", "--status", "all")
 	if code != 0 {
 		t.Fatalf("rampart findings exited %d: %s", code, errOut)
 	}
@@ -205,7 +204,7 @@ func TestMotoConformance(t *testing.T) {
 		est[r] = s.regionalEstate(o.web, r)
 	}
 	cfg := writeConfig(t, dir, url, o)
-	res := scan(t, filepath.Join(dir), cfg)
+	res := scan(t, filepath.Join(dir, "data"), dir, cfg)
 	defer func() {
 		if t.Failed() {
 			dump(t, res)
@@ -324,6 +323,24 @@ func TestMotoConformance(t *testing.T) {
 				res.check(t, expect{o.web, r, "ec2_instance_managed_by_ssm", inst, rampart.StatusNotEvaluated})    // DescribeInstanceInformation
 				res.check(t, expect{o.web, r, "ssm_managed_compliant_patching", inst, rampart.StatusNotEvaluated}) // ListResourceComplianceSummaries
 			}
+		}
+	})
+
+	t.Run("ssm alone: a unit with NOT_EVALUATED rows is partial", func(t *testing.T) {
+		// With only the ssm module, moto's 500 on DescribeInstanceInformation
+		// is the one thing that goes wrong in web's regional units: they must
+		// be partial with its class, not succeeded, and not failed.
+		only := scan(t, t.TempDir(), dir, cfg, "--modules", "ssm")
+		for _, u := range only.units {
+			if u.AccountID != o.web || u.Region == "global" {
+				continue
+			}
+			if u.State != rampart.UnitPartial || u.ErrorClass != rampart.ErrClassServiceError || !strings.Contains(u.Error, "ssm") {
+				t.Errorf("ssm-only unit %s/%s: %s class %q error %q, want partial service_error naming ssm", u.AccountID, u.Region, u.State, u.ErrorClass, u.Error)
+			}
+		}
+		for _, r := range regions {
+			only.check(t, expect{o.web, r, "ec2_instance_managed_by_ssm", est[r].imdsv1, rampart.StatusNotEvaluated})
 		}
 	})
 }

@@ -562,16 +562,32 @@ func (r *run) anySelected(m checks.Module) bool {
 func (r *run) selected(id string) bool { return r.opts.Select == nil || r.opts.Select(id) }
 
 // unitState derives a unit's state from its modules: succeeded when every
-// service completed with no check erroring, failed when no service
-// completed, partial otherwise. The class is the first failure's.
+// service completed with no check erroring and no NOT_EVALUATED row, failed
+// when no service completed, partial otherwise. The class is the first
+// failure's. A module whose API answered for some resources but not others
+// (its rows NOT_EVALUATED with a class, the checks themselves not erroring)
+// makes the unit partial too: the unit did not see everything.
 func unitState(outs []modOutcome) (rampart.UnitState, rampart.ErrorClass, string) {
 	okN, failN := 0, 0
 	var class rampart.ErrorClass
 	var msgs []string
 	for _, o := range outs {
 		s := o.res.Service
+		notEval, notEvalClass := notEvaluatedChecks(o.res.Checks)
+		if s.Status == rampart.ServiceOK && len(s.ChecksErrored) == 0 && len(notEval) == 0 {
+			okN++
+			continue
+		}
 		if s.Status == rampart.ServiceOK && len(s.ChecksErrored) == 0 {
 			okN++
+			if class == "" {
+				class = notEvalClass
+			}
+			msg := "checks not evaluated: " + strings.Join(notEval, ",")
+			if s.Error != "" {
+				msg = s.Error + "; " + msg
+			}
+			msgs = append(msgs, s.Service+": "+msg)
 			continue
 		}
 		if s.Status == rampart.ServiceOK {
@@ -605,4 +621,26 @@ func unitState(outs []modOutcome) (rampart.UnitState, rampart.ErrorClass, string
 	default:
 		return rampart.UnitPartial, class, strings.Join(msgs, "; ")
 	}
+}
+
+// notEvaluatedChecks returns the IDs of the checks with at least one
+// NOT_EVALUATED row, and the error class of the first such row.
+func notEvaluatedChecks(outs []checks.CheckOutcome) ([]string, rampart.ErrorClass) {
+	var ids []string
+	var class rampart.ErrorClass
+	for _, co := range outs {
+		for _, r := range co.Results {
+			if r.Status == rampart.StatusNotEvaluated {
+				ids = append(ids, co.Meta.ID)
+				if class == "" {
+					class = r.ErrorClass
+				}
+				break
+			}
+		}
+	}
+	if len(ids) > 0 && class == "" {
+		class = rampart.ErrClassUnknown
+	}
+	return ids, class
 }

@@ -34,6 +34,13 @@ func TestUnitState(t *testing.T) {
 		return modOutcome{res: checks.ModuleResult{Service: rampart.ServiceResult{Service: name, Status: rampart.ServiceOK, ChecksErrored: errored},
 			Checks: []checks.CheckOutcome{{ErrorClass: rampart.ErrClassServiceError}}}}
 	}
+	notEvaluatedRows := func(name string, c rampart.ErrorClass) modOutcome {
+		return modOutcome{res: checks.ModuleResult{Service: rampart.ServiceResult{Service: name, Status: rampart.ServiceOK},
+			Checks: []checks.CheckOutcome{{Meta: checks.Meta{ID: name + "_x"}, Results: []checks.Result{
+				{ResourceID: "i-1", Status: rampart.StatusPass},
+				{ResourceID: "i-2", Status: rampart.StatusNotEvaluated, ErrorClass: c},
+			}}}}}
+	}
 	failed := func(name string, c rampart.ErrorClass) modOutcome {
 		return modOutcome{res: checks.ModuleResult{Service: rampart.ServiceResult{Service: name, Status: rampart.ServiceFailed, ErrorClass: c, Error: "boom"}}}
 	}
@@ -47,6 +54,11 @@ func TestUnitState(t *testing.T) {
 		{"one service failed", []modOutcome{ok("s3"), failed("iam", rampart.ErrClassAccessDenied)}, rampart.UnitPartial, rampart.ErrClassAccessDenied},
 		{"a check errored", []modOutcome{ok("s3", "s3_x")}, rampart.UnitPartial, rampart.ErrClassServiceError},
 		{"all failed", []modOutcome{failed("s3", rampart.ErrClassThrottling), failed("iam", rampart.ErrClassAccessDenied)}, rampart.UnitFailed, rampart.ErrClassThrottling},
+		// An API that failed for the resources of one check (moto's 500 on
+		// ssm DescribeInstanceInformation) leaves NOT_EVALUATED rows without
+		// erroring the check: the unit did not see everything.
+		{"rows not evaluated", []modOutcome{ok("s3"), notEvaluatedRows("ssm", rampart.ErrClassServiceError)}, rampart.UnitPartial, rampart.ErrClassServiceError},
+		{"rows not evaluated without a class", []modOutcome{notEvaluatedRows("ssm", "")}, rampart.UnitPartial, rampart.ErrClassUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
