@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) rampart.Store) {
 		{"GetFindingNotFound", testGetFindingNotFound},
 		{"Artifacts", testArtifactPointers},
 		{"ReindexReproducesFindings", testReindex},
+		{"MutedFindingsKeptAndFiltered", testMuted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
