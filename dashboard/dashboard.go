@@ -56,6 +56,21 @@ func New(store httpapi.Store, artifacts httpapi.Opener, logger *slog.Logger) *Ha
 	h := &Handler{store: store, artifacts: artifacts, logger: logger, Now: time.Now, mux: http.NewServeMux(),
 		tmpl: map[string]*template.Template{}}
 	funcs := template.FuncMap{
+		// fixfirst lists the fix-first clauses a finding meets at a time
+		// (rampart.FixFirstView), or nothing when it is not in the view.
+		"fixfirst": func(f rampart.Finding, at time.Time) []string {
+			required, clauses := rampart.FixFirstView(at)
+			if !required.Match(&f, at) {
+				return nil
+			}
+			var out []string
+			for _, c := range clauses {
+				if c.Query.Match(&f, at) {
+					out = append(out, c.Name)
+				}
+			}
+			return out
+		},
 		"ts": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
@@ -71,7 +86,18 @@ func New(store httpapi.Store, artifacts httpapi.Opener, logger *slog.Logger) *Ha
 		"q":       func(v url.Values) string { return v.Encode() },
 		"esc":     url.QueryEscape,
 		"pathesc": url.PathEscape,
-		"days":    func(t time.Time) int { return int(h.Now().Sub(t).Hours() / 24) },
+		"join":    strings.Join,
+		// qs returns a URL query string as a trusted URL part, re-encoded
+		// from its parsed values; html/template would otherwise escape its
+		// "=" and "&" and break the link.
+		"qs": func(raw string) template.URL {
+			v, err := url.ParseQuery(raw)
+			if err != nil {
+				return ""
+			}
+			return template.URL(v.Encode())
+		},
+		"days": func(t time.Time) int { return int(h.Now().Sub(t).Hours() / 24) },
 	}
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	pages, err := templateFS.ReadDir("templates")
@@ -359,7 +385,13 @@ func (h *Handler) findings(w http.ResponseWriter, r *http.Request) {
 		next = "/findings?" + nv.Encode()
 	}
 	filters := httpapi.Values(v, "cursor", "")
+	at := q.At
+	if at.IsZero() {
+		at = h.Now()
+	}
 	h.render(w, r, "findings.html", map[string]any{
+		"At": at, "View": q.View,
+		"RiskLevels": httpapi.RiskLevels, "Sensitivities": httpapi.DataSensitivities, "OwnerSources": httpapi.OwnerSources,
 		"Title": "Findings", "Findings": page.Findings, "Count": n, "Next": next,
 		"Form": filterForm{Values: v, Facets: facets}, "Query": filters.Encode(),
 		"Severities": rampart.Severities, "Statuses": rampart.Statuses, "Sorts": rampart.FindingSorts,

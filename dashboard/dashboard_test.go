@@ -55,20 +55,26 @@ func TestPagesRender(t *testing.T) {
 	}
 	open, _ := st.CountFindings(ctx, rampart.FindingQuery{State: rampart.StateOpen})
 	scans, _ := st.ListScans(ctx, "", 1)
+	fixFirst, err := st.CountFindings(ctx, rampart.FindingQuery{View: rampart.ViewFixFirst, At: now})
+	if err != nil || fixFirst == 0 {
+		t.Fatalf("fix-first count %d, %v: the generated data should fill the view", fixFirst, err)
+	}
 	for _, tc := range []struct {
 		path string
 		want []string
 	}{
 		{"/", []string{"Posture per landing zone", "lz-01", "lz-02", "Worst accounts", "Mean time to resolve", "<svg", "Most useful"}},
 		{"/findings", []string{`<span id="count">` + itoa(open) + `</span> findings`, "Export CSV", "Next page"}},
-		{"/findings?severity=critical&lz=lz-01&state=all", []string{"findings", "critical"}},
+		{"/findings?severity=critical&lz=lz-01&state=all", []string{"findings", "critical", `href="/findings.csv?lz=lz-01&amp;severity=critical&amp;state=all"`}},
 		{"/lz/lz-01", []string{"Accounts by open findings"}},
 		{"/account/" + f.Findings[0].AccountID, []string{"Open findings by region and service"}},
 		{"/finding/" + f.Findings[0].FindingID, []string{"Timeline", "Raw evidence", f.Findings[0].ResourceID}},
 		{"/compliance", []string{"Compliance evidence", "CIS-5.0", "No evidence"}},
 		{"/scans", []string{scans[0].ID}},
 		{"/scans/" + scans[0].ID, []string{"Units by state and error class", "What did not succeed"}},
-		{"/views", []string{"Most useful", "open_days_min=7"}},
+		{"/views", []string{"Most useful", "Fix first", `href="/findings?state=open&amp;view=fix-first"`}},
+		{"/findings?view=fix-first&state=open", []string{`<span id="count">` + itoa(fixFirst) + `</span> findings`, `id="view-note"`,
+			"fix first: ", `<span class="badge">`, `<option value="fix-first" selected>`}},
 	} {
 		code, body := page(t, srv, tc.path)
 		if code != 200 {
@@ -99,6 +105,9 @@ func TestBadInputPages(t *testing.T) {
 		"/findings?limit=9999":              400,
 		"/findings?cursor=garbage":          400,
 		"/findings?nope=1":                  400,
+		"/findings?view=fix-last":           400,
+		"/findings?public=maybe":            400,
+		"/findings?risk_level=severe":       400,
 		"/finding/0123abcd":                 404,
 		"/finding/%3Cscript%3E":             404,
 		"/lz/nope":                          404,

@@ -46,7 +46,8 @@ const MaxPageSize = 500
 var FilterParams = []string{"lz", "account", "account_name", "region", "service", "resource_type",
 	"framework", "requirement", "control", "owner", "environment", "severity", "status", "state",
 	"risk_min", "risk_max", "first_seen_from", "first_seen_to", "last_seen_from", "last_seen_to",
-	"open_days_min"}
+	"open_days_min", "risk_level", "public", "data_sensitivity", "privileged", "owner_source", "overdue",
+	"view", "at"}
 
 // pageParams are the parameters of ordering and paging.
 var pageParams = []string{"sort", "cursor", "limit"}
@@ -234,11 +235,21 @@ func ParseQuery(v url.Values, facets map[rampart.GroupField][]string, now time.T
 			q.FirstSeenTo = to
 		}
 	}
+	if err := parseContext(v, &q, list); err != nil {
+		return q, err
+	}
 	if s := v.Get("sort"); s != "" {
 		if !slices.Contains(rampart.FindingSorts, rampart.FindingSort(s)) {
-			return q, rampart.Errorf(rampart.EINVALID, "parameter sort: unknown value %q (want severity, risk, first_seen or last_seen)", clip(s))
+			return q, rampart.Errorf(rampart.EINVALID, "parameter sort: unknown value %q (want severity, risk, first_seen, last_seen or fix_first)", clip(s))
 		}
 		q.Sort = rampart.FindingSort(s)
+	} else if q.View == rampart.ViewFixFirst {
+		q.Sort = rampart.SortFixFirst
+	}
+	if q.At.IsZero() && (q.Overdue != nil || q.View != "" || q.Sort == rampart.SortFixFirst) {
+		// Time-dependent filters are evaluated at the request time; a
+		// cursor keeps the first page's.
+		q.At = now.UTC()
 	}
 	limit, err := intParam("limit", 1, 1<<30)
 	if err != nil {
@@ -252,6 +263,93 @@ func ParseQuery(v url.Values, facets map[rampart.GroupField][]string, now time.T
 	}
 	q.Cursor = v.Get("cursor")
 	return q, nil
+}
+
+// Allowed values of the business-context filters ("none": unset;
+// "unassigned": owner source none or landing_zone).
+var (
+	RiskLevels        = []string{"critical", "high", "medium", "low"}
+	DataSensitivities = []string{"pii", "confidential", "internal", "public", "none"}
+	OwnerSources      = []string{"tag", "account_override", "account", "landing_zone", "none", "unassigned"}
+)
+
+// parseContext reads the business-context filters (risk_level, public,
+// data_sensitivity, privileged, owner_source, overdue), the view and its
+// evaluation time into q.
+func parseContext(v url.Values, q *rampart.FindingQuery, list func(string) ([]string, error)) error {
+	enum := func(name string, allowed []string) ([]string, error) {
+		vals, err := list(name)
+		if err != nil {
+			return nil, err
+		}
+		var out []string
+		for _, s := range vals {
+			s = strings.ToLower(s)
+			if !slices.Contains(allowed, s) {
+				return nil, rampart.Errorf(rampart.EINVALID, "parameter %s: unknown value %q (want %s)", name, clip(s), strings.Join(allowed, ", "))
+			}
+			switch s {
+			case "none":
+				out = append(out, "")
+			case "unassigned":
+				// The fix-first view's "no owner".
+				out = append(out, "", "landing_zone")
+			default:
+				out = append(out, s)
+			}
+		}
+		slices.Sort(out)
+		return slices.Compact(out), nil
+	}
+	var err error
+	if q.RiskLevels, err = enum("risk_level", RiskLevels); err != nil {
+		return err
+	}
+	if q.DataSensitivity, err = enum("data_sensitivity", DataSensitivities); err != nil {
+		return err
+	}
+	if q.OwnerSources, err = enum("owner_source", OwnerSources); err != nil {
+		return err
+	}
+	flag := func(name string) (*bool, error) {
+		s := v.Get(name)
+		if s == "" {
+			return nil, nil
+		}
+		switch strings.ToLower(s) {
+		case "true":
+			b := true
+			return &b, nil
+		case "false":
+			b := false
+			return &b, nil
+		}
+		return nil, rampart.Errorf(rampart.EINVALID, "parameter %s: %q is not true or false", name, clip(s))
+	}
+	if q.Public, err = flag("public"); err != nil {
+		return err
+	}
+	if q.Privileged, err = flag("privileged"); err != nil {
+		return err
+	}
+	if q.Overdue, err = flag("overdue"); err != nil {
+		return err
+	}
+	switch s := v.Get("view"); s {
+	case "":
+	case rampart.ViewFixFirst:
+		q.View = s
+	default:
+		return rampart.Errorf(rampart.EINVALID, "parameter view: unknown value %q (want %s)", clip(s), rampart.ViewFixFirst)
+	}
+	if s := v.Get("at"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return rampart.Errorf(rampart.EINVALID, "parameter at: %q is not an RFC 3339 time", clip(s))
+		}
+		q.At = t.UTC()
+	}
+	return nil
 }
 
 // Values is the inverse of ParseQuery for the filters a form shows: the
@@ -284,9 +382,12 @@ func clip(s string) string {
 // seed's view for deciding what to fix first.
 func BuiltInViews() []rampart.SavedView {
 	return []rampart.SavedView{
-		{Name: "Most useful", BuiltIn: true, Query: "severity=critical,high&environment=production&owner=none&open_days_min=7&state=open",
-			Description: "Open critical and high findings in production, open more than 7 days, with no owner team. " +
-				"Public-facing and sensitive-data filters join this view when findings carry those context fields."},
+		{Name: "Fix first", BuiltIn: true, Query: "view=fix-first&state=open",
+			Description: "The seed's most useful view, the same as rampart findings --view fix-first: open findings of critical or high risk " +
+				"in production that are public-facing, hold PII or confidential data, are open more than 7 days or have no owner " +
+				"(at least one), those meeting the most of these first, then by risk score and age."},
+		{Name: "Most useful", BuiltIn: true, Query: "view=fix-first&state=open",
+			Description: "Another name for Fix first (rampart findings --view fix-first)."},
 		{Name: "Critical open", BuiltIn: true, Query: "severity=critical&state=open", Description: "Every open critical finding."},
 		{Name: "Highest risk", BuiltIn: true, Query: "risk_min=80&state=open&sort=risk", Description: "Open findings with a risk score of 80 or more."},
 		{Name: "Not evaluated", BuiltIn: true, Query: "status=NOT_EVALUATED&state=all", Description: "Checks that could not run, with their error class."},
