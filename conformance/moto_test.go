@@ -203,10 +203,15 @@ func TestMotoConformance(t *testing.T) {
 	for _, r := range regions {
 		est[r] = s.regionalEstate(o.web, r)
 	}
+	svc := map[string]services{}
+	for _, r := range regions {
+		svc[r] = s.servicesEstate(o.data, r, r == "eu-west-1")
+	}
 	cfg := writeConfig(t, dir, url, o)
 	res := scan(t, filepath.Join(dir, "data"), dir, cfg)
 	defer func() {
-		if t.Failed() {
+		// RAMPART_CONFORMANCE_DUMP=1 logs every finding even on success.
+		if t.Failed() || os.Getenv("RAMPART_CONFORMANCE_DUMP") != "" {
 			dump(t, res)
 			t.Logf("moto log tail:\n%s", logs)
 		}
@@ -302,6 +307,48 @@ func TestMotoConformance(t *testing.T) {
 			// Both volumes are unattached: the cost module sees them.
 			res.check(t, expect{o.web, r, "ec2_ebs_volume_unattached", e.plainVol, rampart.StatusFail})
 		}
+	})
+
+	t.Run("kms dynamodb rds cost lambda guardduty", func(t *testing.T) {
+		a := o.data
+		for _, r := range regions {
+			e := svc[r]
+			res.check(t, expect{a, r, "kms_cmk_rotation_enabled", "key/" + e.rotatedKey, rampart.StatusPass})
+			res.check(t, expect{a, r, "kms_cmk_rotation_enabled", "key/" + e.plainKey, rampart.StatusFail})
+			res.clean(t, a, "key/"+e.rotatedKey)
+
+			for _, c := range []string{"dynamodb_tables_pitr_enabled", "dynamodb_table_deletion_protection_enabled", "dynamodb_tables_kms_cmk_encryption_enabled"} {
+				res.check(t, expect{a, r, c, "table/" + e.cleanTable, rampart.StatusPass})
+				res.check(t, expect{a, r, c, "table/" + e.plainTable, rampart.StatusFail})
+			}
+			res.clean(t, a, "table/"+e.cleanTable)
+
+			for _, c := range []string{"rds_instance_storage_encrypted", "rds_instance_backup_enabled", "rds_instance_deletion_protection", "rds_instance_no_public_access"} {
+				res.check(t, expect{a, r, c, "db:" + e.cleanDB, rampart.StatusPass})
+				res.check(t, expect{a, r, c, "db:" + e.plainDB, rampart.StatusFail})
+			}
+
+			res.check(t, expect{a, r, "ec2_elastic_ip_unassigned", e.idleEIP, rampart.StatusFail})
+
+			for _, c := range []string{"awslambda_function_no_secrets_in_variables", "awslambda_function_using_supported_runtimes"} {
+				res.check(t, expect{a, r, c, "function:" + e.cleanFn, rampart.StatusPass})
+				res.check(t, expect{a, r, c, "function:" + e.leakyFn, rampart.StatusFail})
+			}
+			// No resource policy and no function URL: moto answers
+			// ResourceNotFoundException, which is "none", not an error.
+			for _, c := range []string{"awslambda_function_not_publicly_accessible", "awslambda_function_url_public"} {
+				res.check(t, expect{a, r, c, "function:" + e.leakyFn, rampart.StatusPass})
+			}
+			// Only variable names are reported, never values.
+			for _, f := range res.find(a, r, "", "function:"+e.leakyFn) {
+				if strings.Contains(f.StatusExtended, "hunter2") || strings.Contains(f.StatusExtended, "AKIAIOSFODNN7EXAMPLE") {
+					t.Errorf("%s leaks a secret value: %s", f.ControlID, f.StatusExtended)
+				}
+			}
+		}
+		// A detector in eu-west-1 only.
+		res.check(t, expect{a, "eu-west-1", "guardduty_is_enabled", "", rampart.StatusPass})
+		res.check(t, expect{a, "us-east-1", "guardduty_is_enabled", "", rampart.StatusFail})
 	})
 
 	t.Run("what moto cannot answer is NOT_EVALUATED", func(t *testing.T) {

@@ -1,0 +1,118 @@
+package conformance
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+)
+
+// services are the ids of what servicesEstate created in one account and
+// region.
+type services struct {
+	rotatedKey, plainKey   string // KMS key ids
+	cleanTable, plainTable string // DynamoDB tables
+	cleanDB, plainDB       string // RDS instance identifiers
+	idleEIP                string // allocation id
+	cleanFn, leakyFn       string // Lambda functions
+}
+
+// servicesEstate creates, in one account and region: a customer KMS key
+// with rotation and one without; a DynamoDB table with point-in-time
+// recovery, deletion protection and the rotated CMK, and a plain one; an
+// encrypted RDS instance with backups and deletion protection and a plain
+// one; an unassociated Elastic IP; a Lambda function on a current runtime
+// and one on a deprecated runtime with a secret in its environment. When
+// guardDuty is set, a GuardDuty detector too.
+func (s *seeder) servicesEstate(account, region string, guardDuty bool) services {
+	cfg := s.member(account, "OrganizationAccountAccessRole", region)
+	var r services
+
+	k := kms.NewFromConfig(cfg)
+	mkKey := func(rotate bool) string {
+		out, err := k.CreateKey(s.ctx, &kms.CreateKeyInput{Description: aws.String("conformance")})
+		s.must(err, "kms CreateKey")
+		id := aws.ToString(out.KeyMetadata.KeyId)
+		if rotate {
+			_, err = k.EnableKeyRotation(s.ctx, &kms.EnableKeyRotationInput{KeyId: aws.String(id)})
+			s.must(err, "kms EnableKeyRotation")
+		}
+		return id
+	}
+	r.rotatedKey, r.plainKey = mkKey(true), mkKey(false)
+
+	d := dynamodb.NewFromConfig(cfg)
+	mkTable := func(name string, clean bool) string {
+		in := &dynamodb.CreateTableInput{TableName: aws.String(name), BillingMode: ddbtypes.BillingModePayPerRequest,
+			AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+			KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}}}
+		if clean {
+			in.DeletionProtectionEnabled = aws.Bool(true)
+			in.SSESpecification = &ddbtypes.SSESpecification{Enabled: aws.Bool(true), SSEType: ddbtypes.SSETypeKms, KMSMasterKeyId: aws.String(r.rotatedKey)}
+		}
+		_, err := d.CreateTable(s.ctx, in)
+		s.must(err, "dynamodb CreateTable "+name)
+		if clean {
+			_, err = d.UpdateContinuousBackups(s.ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String(name),
+				PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}})
+			s.must(err, "dynamodb UpdateContinuousBackups "+name)
+		}
+		return name
+	}
+	r.cleanTable, r.plainTable = mkTable("conf-clean-table", true), mkTable("conf-plain-table", false)
+
+	db := rds.NewFromConfig(cfg)
+	mkDB := func(name string, clean bool) string {
+		in := &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(name), DBInstanceClass: aws.String("db.t3.micro"), Engine: aws.String("postgres"),
+			AllocatedStorage: aws.Int32(20), MasterUsername: aws.String("dbowner"), MasterUserPassword: aws.String("Conformance-Passw0rd"),
+			PubliclyAccessible: aws.Bool(!clean), StorageEncrypted: aws.Bool(clean), DeletionProtection: aws.Bool(clean), BackupRetentionPeriod: aws.Int32(0)}
+		if clean {
+			in.BackupRetentionPeriod = aws.Int32(7)
+		}
+		_, err := db.CreateDBInstance(s.ctx, in)
+		s.must(err, "rds CreateDBInstance "+name)
+		return name
+	}
+	r.cleanDB, r.plainDB = mkDB("conf-clean-db", true), mkDB("conf-plain-db", false)
+
+	eip, err := ec2.NewFromConfig(cfg).AllocateAddress(s.ctx, &ec2.AllocateAddressInput{})
+	s.must(err, "ec2 AllocateAddress")
+	r.idleEIP = aws.ToString(eip.AllocationId)
+
+	// Lambda: moto stores functions without running them (no Docker needed).
+	roleOut, err := iam.NewFromConfig(cfg).CreateRole(s.ctx, &iam.CreateRoleInput{RoleName: aws.String("conf-lambda-" + region),
+		AssumeRolePolicyDocument: aws.String(policyJSON(map[string]any{"Effect": "Allow", "Action": "sts:AssumeRole",
+			"Principal": map[string]any{"Service": "lambda.amazonaws.com"}}))})
+	s.must(err, "iam CreateRole for lambda")
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	f, _ := zw.Create("index.py")
+	fmt.Fprint(f, "def handler(event, context):\n    return event\n")
+	s.must(zw.Close(), "zip")
+	l := lambda.NewFromConfig(cfg)
+	mkFn := func(name string, runtime lambdatypes.Runtime, env map[string]string) string {
+		_, err := l.CreateFunction(s.ctx, &lambda.CreateFunctionInput{FunctionName: aws.String(name), Runtime: runtime, Role: roleOut.Role.Arn,
+			Handler: aws.String("index.handler"), Code: &lambdatypes.FunctionCode{ZipFile: zbuf.Bytes()},
+			Environment: &lambdatypes.Environment{Variables: env}})
+		s.must(err, "lambda CreateFunction "+name)
+		return name
+	}
+	r.cleanFn = mkFn("conf-clean-fn", lambdatypes.RuntimePython312, map[string]string{"LOG_LEVEL": "info"})
+	r.leakyFn = mkFn("conf-leaky-fn", lambdatypes.RuntimePython37, map[string]string{"DB_PASSWORD": "hunter2-but-longer-Secret!", "AWS_KEY": "AKIAIOSFODNN7EXAMPLE"})
+
+	if guardDuty {
+		_, err := guardduty.NewFromConfig(cfg).CreateDetector(s.ctx, &guardduty.CreateDetectorInput{Enable: aws.Bool(true)})
+		s.must(err, "guardduty CreateDetector")
+	}
+	return r
+}
