@@ -73,6 +73,8 @@ type FindingQuery struct {
 	// Overdue keeps open findings past due_at at At (true) or every other
 	// finding (false).
 	Overdue *bool
+	// Muted keeps the findings a mutelist muted (true) or the others (false).
+	Muted *bool
 	// View names a built-in view whose definition applies on top of the
 	// other filters: ViewFixFirst.
 	View string

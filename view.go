@@ -27,8 +27,9 @@ type ViewClause struct {
 // FixFirstView returns the fix-first view at now:
 //
 //   - required, which every finding of the view matches: open (status FAIL,
-//     not resolved); risk_level critical or high (the risk level, not the
-//     scanner's severity); environment production;
+//     not resolved); not muted (a mutelist entry is an accepted risk);
+//     risk_level critical or high (the risk level, not the scanner's
+//     severity); environment production;
 //   - clauses, of which a finding of the view meets at least one:
 //     "public" (the public flag: reachable from the internet);
 //     "sensitive" (data_sensitivity pii or confidential);
@@ -40,11 +41,12 @@ type ViewClause struct {
 // score (highest first), then first seen (oldest first), then finding ID:
 // SortFixFirst.
 func FixFirstView(now time.Time) (required FindingQuery, clauses []ViewClause) {
-	yes := true
+	yes, no := true, false
 	// More than N whole days: first_seen_at <= now - (N+1) days, written as
 	// the exclusive bound FirstSeenTo.
 	ageTo := now.UTC().Add(-time.Duration(FixFirstMinAgeDays+1)*24*time.Hour + time.Nanosecond)
-	required = FindingQuery{State: StateOpen, RiskLevels: []string{"critical", "high"}, Environments: []string{"production"}}
+	required = FindingQuery{State: StateOpen, RiskLevels: []string{"critical", "high"}, Environments: []string{"production"},
+		Muted: &no}
 	clauses = []ViewClause{
 		{Name: "public", Query: FindingQuery{Public: &yes}},
 		{Name: "sensitive", Query: FindingQuery{DataSensitivity: []string{"pii", "confidential"}}},
@@ -79,7 +81,7 @@ func (q FindingQuery) Match(f *Finding, now time.Time) bool {
 		!in(q.Frameworks, f.Framework) || !in(q.Requirements, f.RequirementID) || !in(q.ControlIDs, f.ControlID) ||
 		!in(owners, f.OwnerTeam) || !in(q.Environments, f.Environment) || !in(q.RiskLevels, f.RiskLevel) ||
 		!in(q.DataSensitivity, f.DataSensitivity) || !in(q.OwnerSources, f.OwnerSource) ||
-		!b(q.Public, f.Public) || !b(q.Privileged, f.Privileged) || !b(q.Overdue, f.Overdue(now)) {
+		!b(q.Public, f.Public) || !b(q.Privileged, f.Privileged) || !b(q.Overdue, f.Overdue(now)) || !b(q.Muted, f.Muted) {
 		return false
 	}
 	if len(q.Severities) > 0 && !slices.Contains(q.Severities, f.Severity) {

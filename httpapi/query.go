@@ -47,7 +47,7 @@ var FilterParams = []string{"lz", "account", "account_name", "region", "service"
 	"framework", "requirement", "control", "owner", "environment", "severity", "status", "state",
 	"risk_min", "risk_max", "first_seen_from", "first_seen_to", "last_seen_from", "last_seen_to",
 	"open_days_min", "risk_level", "public", "data_sensitivity", "privileged", "owner_source", "overdue",
-	"view", "at"}
+	"muted", "view", "at"}
 
 // pageParams are the parameters of ordering and paging.
 var pageParams = []string{"sort", "cursor", "limit"}
@@ -333,6 +333,9 @@ func parseContext(v url.Values, q *rampart.FindingQuery, list func(string) ([]st
 		return err
 	}
 	if q.Overdue, err = flag("overdue"); err != nil {
+		return err
+	}
+	if q.Muted, err = flag("muted"); err != nil {
 		return err
 	}
 	switch s := v.Get("view"); s {

@@ -237,6 +237,7 @@ func where(q rampart.FindingQuery) (string, []any, error) {
 	}
 	flag("public", q.Public)
 	flag("privileged", q.Privileged)
+	flag("muted", q.Muted)
 	if q.Overdue != nil {
 		// Finding.Overdue: open, with a due date before At. The open state
 		// is repeated so that the partial index findings_due (0004) applies.
