@@ -160,6 +160,21 @@ func benchQueries(ctx context.Context, store *sqlite.Store, a *app, runs int, re
 	})
 	restype := with(func(q *rampart.FindingQuery) { q.ResourceTypes = []string{facets[rampart.GroupResourceType][0]} })
 	page2 := first.Next
+	yes := true
+	fixFirst := with(func(q *rampart.FindingQuery) {
+		q.View, q.Sort, q.At = rampart.ViewFixFirst, rampart.SortFixFirst, time.Now().UTC()
+	})
+	ffFirst, err := store.QueryFindings(ctx, fixFirst)
+	if err != nil {
+		return err
+	}
+	ffPage2 := with(func(q *rampart.FindingQuery) {
+		*q = fixFirst
+		q.Cursor = ffFirst.Next
+	})
+	ctxFilter := func(mod func(q *rampart.FindingQuery)) rampart.FindingQuery {
+		return with(func(q *rampart.FindingQuery) { mod(q); q.At = time.Now().UTC() })
+	}
 	all := rampart.FindingQuery{State: rampart.StateAll}
 	list := func(q rampart.FindingQuery) func() error {
 		return func() error { _, err := store.QueryFindings(ctx, q); return err }
@@ -196,6 +211,19 @@ func benchQueries(ctx context.Context, store *sqlite.Store, a *app, runs int, re
 		{"list resource type", list(restype)},
 		{"list most useful view", list(mostUseful)},
 		{"list all states", list(all)},
+		{"list fix-first view", list(fixFirst)},
+		{"list fix-first view, next page", list(ffPage2)},
+		{"list risk_level=critical", list(ctxFilter(func(q *rampart.FindingQuery) { q.RiskLevels = []string{"critical"} }))},
+		{"list public=true", list(ctxFilter(func(q *rampart.FindingQuery) { q.Public = &yes }))},
+		{"list data_sensitivity=pii", list(ctxFilter(func(q *rampart.FindingQuery) { q.DataSensitivity = []string{"pii"} }))},
+		{"list privileged=true", list(ctxFilter(func(q *rampart.FindingQuery) { q.Privileged = &yes }))},
+		{"list overdue=true", list(ctxFilter(func(q *rampart.FindingQuery) { q.Overdue = &yes }))},
+		{"list owner_source=unassigned", list(ctxFilter(func(q *rampart.FindingQuery) { q.OwnerSources = []string{"", "landing_zone"} }))},
+		{"list public+pii by risk", list(ctxFilter(func(q *rampart.FindingQuery) {
+			q.Public, q.DataSensitivity, q.Sort = &yes, []string{"pii"}, rampart.SortRisk
+		}))},
+		{"count fix-first view", count(fixFirst)},
+		{"count overdue=true", count(ctxFilter(func(q *rampart.FindingQuery) { q.Overdue = &yes }))},
 		{"count open", count(open)},
 		{"count landing zone", count(lz)},
 		{"count most useful view", count(mostUseful)},
@@ -215,6 +243,9 @@ func benchQueries(ctx context.Context, store *sqlite.Store, a *app, runs int, re
 		{"API GET /findings?cursor", get("/api/v1/findings?cursor=" + page2)},
 		{"API GET /findings most useful", get("/api/v1/findings?severity=critical,high&environment=production&owner=none&open_days_min=7")},
 		{"API GET /findings?limit=500", get("/api/v1/findings?limit=500&state=all")},
+		{"API GET /findings?view=fix-first", get("/api/v1/findings?view=fix-first&state=open")},
+		{"API GET /findings/count?view=fix-first", get("/api/v1/findings/count?view=fix-first&state=open")},
+		{"API GET /findings?public&risk_level", get("/api/v1/findings?public=true&risk_level=critical,high&data_sensitivity=pii,confidential")},
 		{"API GET /findings/count", get("/api/v1/findings/count?lz=" + f0.LandingZoneID)},
 		{"API GET /aggregates", get("/api/v1/aggregates?by=landing_zone,severity")},
 		{"API GET /compliance", get("/api/v1/compliance")},
@@ -234,6 +265,8 @@ func benchQueries(ctx context.Context, store *sqlite.Store, a *app, runs int, re
 		{"home", "/"},
 		{"findings (open)", "/findings"},
 		{"findings most useful", "/findings?severity=critical&severity=high&environment=production&owner=none&open_days_min=7"},
+		{"findings fix-first view", "/findings?view=fix-first&state=open"},
+		{"findings overdue, unassigned", "/findings?overdue=true&owner_source=unassigned&sort=risk"},
 		{"findings filtered", "/findings?region=eu-west-1&service=ec2&severity=high&sort=risk"},
 		{"findings next page", "/findings?cursor=" + page2},
 		{"landing zone", "/lz/" + f0.LandingZoneID},
