@@ -207,6 +207,8 @@ func TestMotoConformance(t *testing.T) {
 	for _, r := range regions {
 		svc[r] = s.servicesEstate(o.data, r, r == "eu-west-1")
 	}
+	gov := s.governanceEstate(o.web, "eu-west-1", false)
+	_ = s.governanceEstate(o.data, "us-east-1", true)
 	cfg := writeConfig(t, dir, url, o)
 	res := scan(t, filepath.Join(dir, "data"), dir, cfg)
 	defer func() {
@@ -278,9 +280,13 @@ func TestMotoConformance(t *testing.T) {
 		res.check(t, expect{o.web, "global", "iam_user_mfa_enabled_console_access", "user/console-nomfa", rampart.StatusFail})
 		res.check(t, expect{o.web, "global", "iam_user_mfa_enabled_console_access", "user/console-mfa", rampart.StatusPass})
 		res.clean(t, o.web, "user/console-mfa")
+		// web has no password policy, data a strict one.
+		for _, c := range []string{"iam_password_policy_minimum_length_14", "iam_password_policy_reuse_24", "iam_password_policy_symbol",
+			"iam_password_policy_expires_passwords_within_90_days_or_less"} {
+			res.check(t, expect{o.web, "global", c, "", rampart.StatusFail})
+			res.check(t, expect{o.data, "global", c, "", rampart.StatusPass})
+		}
 		for _, a := range []string{o.web, o.data} {
-			// moto's accounts have no password policy and no root MFA.
-			res.check(t, expect{a, "global", "iam_password_policy_minimum_length_14", "", rampart.StatusFail})
 			res.check(t, expect{a, "global", "iam_no_root_access_key", "", rampart.StatusPass})
 		}
 	})
@@ -349,6 +355,32 @@ func TestMotoConformance(t *testing.T) {
 		// A detector in eu-west-1 only.
 		res.check(t, expect{a, "eu-west-1", "guardduty_is_enabled", "", rampart.StatusPass})
 		res.check(t, expect{a, "us-east-1", "guardduty_is_enabled", "", rampart.StatusFail})
+	})
+
+	t.Run("cloudtrail config ssm documents s3 acl", func(t *testing.T) {
+		for _, a := range []string{o.web, o.data} {
+			// The multi-region trail lives in us-east-1 and logs.
+			res.check(t, expect{a, "us-east-1", "cloudtrail_multi_region_enabled", "", rampart.StatusPass})
+			// moto's GetEventSelectors does not find a shadow trail outside
+			// its home region (TrailNotFoundException), while DescribeTrails
+			// and GetTrailStatus do, as in AWS: the region still passes the
+			// logging check, and the selector checks cannot be evaluated.
+			res.check(t, expect{a, "eu-west-1", "cloudtrail_multi_region_enabled", "", rampart.StatusPass})
+			res.check(t, expect{a, "eu-west-1", "cloudtrail_multi_region_enabled_logging_management_events", "", rampart.StatusNotEvaluated})
+			res.check(t, expect{a, "us-east-1", "cloudtrail_multi_region_enabled_logging_management_events", "", rampart.StatusPass})
+			res.check(t, expect{a, "us-east-1", "cloudtrail_log_file_validation_enabled", "trail/" + gov.validatedTrail, rampart.StatusPass})
+			res.check(t, expect{a, "us-east-1", "cloudtrail_log_file_validation_enabled", "trail/" + gov.plainTrail, rampart.StatusFail})
+
+			res.check(t, expect{a, "us-east-1", "ssm_documents_set_as_public", "document/" + gov.publicDoc, rampart.StatusFail})
+			res.check(t, expect{a, "us-east-1", "ssm_documents_set_as_public", "document/" + gov.privateDoc, rampart.StatusPass})
+
+			res.check(t, expect{a, "us-east-1", "s3_bucket_public_access", "conf-acl-public-" + a, rampart.StatusFail})
+		}
+		// Recorders: web records in eu-west-1 only, data in us-east-1 only.
+		res.check(t, expect{o.web, "eu-west-1", "config_recorder_all_regions_enabled", "", rampart.StatusPass})
+		res.check(t, expect{o.web, "us-east-1", "config_recorder_all_regions_enabled", "", rampart.StatusFail})
+		res.check(t, expect{o.data, "us-east-1", "config_recorder_all_regions_enabled", "", rampart.StatusPass})
+		res.check(t, expect{o.data, "eu-west-1", "config_recorder_all_regions_enabled", "", rampart.StatusFail})
 	})
 
 	t.Run("what moto cannot answer is NOT_EVALUATED", func(t *testing.T) {

@@ -6,6 +6,10 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/configservice"
+	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -15,6 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
 // services are the ids of what servicesEstate created in one account and
@@ -115,4 +123,82 @@ func (s *seeder) servicesEstate(account, region string, guardDuty bool) services
 		s.must(err, "guardduty CreateDetector")
 	}
 	return r
+}
+
+// governance are the names of what governanceEstate created.
+type governance struct {
+	validatedTrail, plainTrail string
+	publicDoc, privateDoc      string
+	aclPublicBucket            string
+}
+
+// governanceEstate creates, in account: a multi-region CloudTrail trail
+// with log file validation (home us-east-1) and a single-region trail
+// without; an AWS Config recorder and delivery channel recording in
+// recorderRegion only; an SSM document shared with everyone and a private
+// one (in us-east-1); a bucket made public by the public-read ACL; and a
+// strict password policy when strictPasswords is set.
+func (s *seeder) governanceEstate(account, recorderRegion string, strictPasswords bool) governance {
+	g := governance{validatedTrail: "conf-org-trail", plainTrail: "conf-plain-trail", publicDoc: "conf-public-doc", privateDoc: "conf-private-doc",
+		aclPublicBucket: "conf-acl-public-" + account}
+	cfg := s.member(account, "OrganizationAccountAccessRole", "us-east-1")
+	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	trailBucket := "conf-trail-" + account
+	for _, b := range []string{trailBucket, g.aclPublicBucket} {
+		_, err := c.CreateBucket(s.ctx, &s3.CreateBucketInput{Bucket: aws.String(b)})
+		s.must(err, "CreateBucket "+b)
+	}
+	_, err := c.PutBucketAcl(s.ctx, &s3.PutBucketAclInput{Bucket: aws.String(g.aclPublicBucket), ACL: s3types.BucketCannedACLPublicRead})
+	s.must(err, "PutBucketAcl public-read")
+
+	ct := cloudtrail.NewFromConfig(cfg)
+	for _, tr := range []struct {
+		name  string
+		multi bool
+	}{{g.validatedTrail, true}, {g.plainTrail, false}} {
+		_, err := ct.CreateTrail(s.ctx, &cloudtrail.CreateTrailInput{Name: aws.String(tr.name), S3BucketName: aws.String(trailBucket),
+			IsMultiRegionTrail: aws.Bool(tr.multi), EnableLogFileValidation: aws.Bool(tr.multi), IncludeGlobalServiceEvents: aws.Bool(true)})
+		s.must(err, "CreateTrail "+tr.name)
+		_, err = ct.StartLogging(s.ctx, &cloudtrail.StartLoggingInput{Name: aws.String(tr.name)})
+		s.must(err, "StartLogging "+tr.name)
+	}
+	// AWS gives a new trail a default event selector (all management
+	// events, read and write); moto 5.2.1 gives it none, so set it.
+	_, err = ct.PutEventSelectors(s.ctx, &cloudtrail.PutEventSelectorsInput{TrailName: aws.String(g.validatedTrail),
+		EventSelectors: []cttypes.EventSelector{{ReadWriteType: cttypes.ReadWriteTypeAll, IncludeManagementEvents: aws.Bool(true)}}})
+	s.must(err, "PutEventSelectors")
+
+	cs := configservice.NewFromConfig(s.member(account, "OrganizationAccountAccessRole", recorderRegion))
+	_, err = cs.PutConfigurationRecorder(s.ctx, &configservice.PutConfigurationRecorderInput{ConfigurationRecorder: &cstypes.ConfigurationRecorder{
+		Name:           aws.String("default"),
+		RoleARN:        aws.String("arn:aws:iam::" + account + ":role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"),
+		RecordingGroup: &cstypes.RecordingGroup{AllSupported: true, IncludeGlobalResourceTypes: true},
+	}})
+	s.must(err, "PutConfigurationRecorder")
+	_, err = cs.PutDeliveryChannel(s.ctx, &configservice.PutDeliveryChannelInput{DeliveryChannel: &cstypes.DeliveryChannel{
+		Name: aws.String("default"), S3BucketName: aws.String(trailBucket)}})
+	s.must(err, "PutDeliveryChannel")
+	_, err = cs.StartConfigurationRecorder(s.ctx, &configservice.StartConfigurationRecorderInput{ConfigurationRecorderName: aws.String("default")})
+	s.must(err, "StartConfigurationRecorder")
+
+	sm := ssm.NewFromConfig(cfg)
+	content := `{"schemaVersion":"2.2","description":"conformance","mainSteps":[{"action":"aws:runShellScript","name":"noop","inputs":{"runCommand":["true"]}}]}`
+	for _, d := range []string{g.publicDoc, g.privateDoc} {
+		_, err := sm.CreateDocument(s.ctx, &ssm.CreateDocumentInput{Name: aws.String(d), Content: aws.String(content), DocumentType: ssmtypes.DocumentTypeCommand,
+			DocumentFormat: ssmtypes.DocumentFormatJson})
+		s.must(err, "ssm CreateDocument "+d)
+	}
+	// AWS: "To share a document publicly, you must specify All as the
+	// account ID" (ModifyDocumentPermission).
+	_, err = sm.ModifyDocumentPermission(s.ctx, &ssm.ModifyDocumentPermissionInput{Name: aws.String(g.publicDoc), PermissionType: ssmtypes.DocumentPermissionTypeShare,
+		AccountIdsToAdd: []string{"All"}})
+	s.must(err, "ssm ModifyDocumentPermission")
+
+	if strictPasswords {
+		_, err := iam.NewFromConfig(cfg).UpdateAccountPasswordPolicy(s.ctx, &iam.UpdateAccountPasswordPolicyInput{
+			MinimumPasswordLength: aws.Int32(14), RequireLowercaseCharacters: true, RequireUppercaseCharacters: true, RequireNumbers: true,
+			RequireSymbols: true, MaxPasswordAge: aws.Int32(90), PasswordReusePrevention: aws.Int32(24), AllowUsersToChangePassword: true})
+		s.must(err, "UpdateAccountPasswordPolicy")
+	}
+	return g
 }

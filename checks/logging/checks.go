@@ -26,21 +26,38 @@ func notEval(r checks.Result, what string, e *modkit.AttrError) []checks.Result 
 
 // regionTrail is a per-region check over the trails visible in the region:
 // the first trail satisfying ok passes the region; an organization trail of
-// another account says so.
-func regionTrail(m checks.Meta, ok func(t *Trail) bool, good, bad string) checks.Check[*State] {
+// another account says so. When no trail passes and one could not be read
+// (its status, or its event selectors when selectors is set), the region is
+// NOT_EVALUATED with that error, never a FAIL on what could not be seen.
+func regionTrail(m checks.Meta, selectors bool, ok func(t *Trail) bool, good, bad string) checks.Check[*State] {
 	return checks.Check[*State]{Meta: meta(m), Eval: func(st *State) []checks.Result {
 		r := acctResult(st, "cloudtrail")
 		if st.TrailErr != nil {
 			return notEval(r, "trails", st.TrailErr)
 		}
+		var unread *Trail
+		var unreadErr *modkit.AttrError
 		for _, t := range st.Trails {
-			if t.StatusErr == nil && ok(t) {
+			err := t.StatusErr
+			if err == nil && selectors {
+				err = t.SelectorsErr
+			}
+			if err != nil {
+				if unread == nil {
+					unread, unreadErr = t, err
+				}
+				continue
+			}
+			if ok(t) {
 				if t.Organization && t.Owner != st.AccountID {
 					return []checks.Result{modkit.Pass(r, "Satisfied by the organization trail %s of management account %s (landing zone mechanism): %s",
 						t.Name, t.Owner, fmt.Sprintf(good, t.Name))}
 				}
 				return []checks.Result{modkit.Pass(r, good, t.Name)}
 			}
+		}
+		if unread != nil {
+			return notEval(r, "trail "+unread.Name, unreadErr)
 		}
 		return []checks.Result{modkit.FailR(r, bad, st.Region)}
 	}}
@@ -186,14 +203,14 @@ func buildChecks() []checks.Check[*State] {
 			Risk:           "API activity in the region is not recorded: no audit trail, no detection, no investigation.",
 			Remediation:    "Create a multi-region trail (an organization trail from the management account covers every member) and start logging.",
 			RemediationURL: ctDocs + "cloudtrail-create-and-update-a-trail.html", Categories: []string{"logging"}},
-			func(t *Trail) bool { return t.MultiRegion && t.Logging }, "Multi-region trail %s is logging.", "No logging multi-region trail covers %s."),
+			false, func(t *Trail) bool { return t.MultiRegion && t.Logging }, "Multi-region trail %s is logging.", "No logging multi-region trail covers %s."),
 		regionTrail(checks.Meta{ID: "cloudtrail_multi_region_enabled_logging_management_events",
 			Title:          "A multi-region trail records all management events",
 			Description:    "Passes a region covered by a logging multi-region trail recording read and write management events.",
 			Risk:           "Read or write management calls are missing from the audit trail.",
 			Remediation:    "Set the trail's event selector to include management events with ReadWriteType All.",
 			RemediationURL: ctDocs + "logging-management-events-with-cloudtrail.html", Categories: []string{"logging"}},
-			func(t *Trail) bool { return t.MultiRegion && t.Logging && t.ManagementRW == "All" },
+			true, func(t *Trail) bool { return t.MultiRegion && t.Logging && t.ManagementRW == "All" },
 			"Multi-region trail %s records all management events.", "No multi-region trail records all management events in %s."),
 		regionTrail(checks.Meta{ID: "cloudtrail_s3_dataevents_read_enabled",
 			Title:          "CloudTrail records S3 object reads",
@@ -201,14 +218,14 @@ func buildChecks() []checks.Check[*State] {
 			Risk:           "Who read which object cannot be established after a data leak.",
 			Remediation:    "Add an event selector for AWS::S3::Object read data events on all buckets.",
 			RemediationURL: ctDocs + "logging-data-events-with-cloudtrail.html", Categories: []string{"logging"}},
-			func(t *Trail) bool { return t.Logging && t.S3DataRead }, "Trail %s records S3 object reads.", "No trail records S3 object-level read events in %s."),
+			true, func(t *Trail) bool { return t.Logging && t.S3DataRead }, "Trail %s records S3 object reads.", "No trail records S3 object-level read events in %s."),
 		regionTrail(checks.Meta{ID: "cloudtrail_s3_dataevents_write_enabled",
 			Title:          "CloudTrail records S3 object writes",
 			Description:    "Passes a region covered by a trail recording write data events for all S3 buckets.",
 			Risk:           "Object tampering and deletion leave no trace.",
 			Remediation:    "Add an event selector for AWS::S3::Object write data events on all buckets.",
 			RemediationURL: ctDocs + "logging-data-events-with-cloudtrail.html", Categories: []string{"logging"}},
-			func(t *Trail) bool { return t.Logging && t.S3DataWrite }, "Trail %s records S3 object writes.", "No trail records S3 object-level write events in %s."),
+			true, func(t *Trail) bool { return t.Logging && t.S3DataWrite }, "Trail %s records S3 object writes.", "No trail records S3 object-level write events in %s."),
 		ownTrail(checks.Meta{ID: "cloudtrail_log_file_validation_enabled",
 			Title:          "CloudTrail log file validation is on",
 			Description:    "Passes a trail with log file integrity validation (signed digest files).",

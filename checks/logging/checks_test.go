@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rampart-cspm/rampart"
+	"github.com/rampart-cspm/rampart/checks/internal/modkit"
 )
 
 func TestCISPatterns(t *testing.T) {
@@ -77,5 +78,39 @@ func TestGuardDutyDelegatedAdmin(t *testing.T) {
 	st.GuardDuty = nil
 	if got := evalByID(t, "guardduty_is_enabled", st); got[0] != rampart.StatusFail {
 		t.Errorf("no detector: %v", got)
+	}
+}
+
+// TestUnreadTrailIsNotEvaluated: a trail whose status or event selectors
+// could not be read never turns a region into a FAIL (moto's GetEventSelectors
+// does not find a shadow trail outside its home region; AWS throttles).
+// Only the checks that need the missing part become NOT_EVALUATED.
+func TestUnreadTrailIsNotEvaluated(t *testing.T) {
+	e := &modkit.AttrError{Class: rampart.ErrClassServiceError, Message: "boom"}
+	shadow := &Trail{Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:222:trail/main", Owner: "222", HomeRegion: "us-east-1",
+		MultiRegion: true, Logging: true, SelectorsErr: e}
+	st := &State{AccountID: "222", Region: "eu-west-1", Trails: []*Trail{shadow}}
+	tests := []struct {
+		id   string
+		want rampart.Status
+	}{
+		{"cloudtrail_multi_region_enabled", rampart.StatusPass}, // status was read: selectors not needed
+		{"cloudtrail_multi_region_enabled_logging_management_events", rampart.StatusNotEvaluated},
+		{"cloudtrail_s3_dataevents_read_enabled", rampart.StatusNotEvaluated},
+	}
+	for _, tt := range tests {
+		if got := evalByID(t, tt.id, st); len(got) != 1 || got[0] != tt.want {
+			t.Errorf("selectors unread, %s: %v, want %s", tt.id, got, tt.want)
+		}
+	}
+	shadow.SelectorsErr, shadow.StatusErr, shadow.Logging = nil, e, false
+	if got := evalByID(t, "cloudtrail_multi_region_enabled", st); len(got) != 1 || got[0] != rampart.StatusNotEvaluated {
+		t.Errorf("status unread: %v, want NOT_EVALUATED", got)
+	}
+	// A readable trail that satisfies the check still passes the region.
+	ok := &Trail{Name: "other", ARN: "arn:aws:cloudtrail:eu-west-1:222:trail/other", Owner: "222", HomeRegion: "eu-west-1", MultiRegion: true, Logging: true}
+	st.Trails = append(st.Trails, ok)
+	if got := evalByID(t, "cloudtrail_multi_region_enabled", st); len(got) != 1 || got[0] != rampart.StatusPass {
+		t.Errorf("unread plus readable logging trail: %v, want PASS", got)
 	}
 }

@@ -74,6 +74,9 @@ type Trail struct {
 	BucketLogging *bool             `json:"bucket_logging,omitempty"`
 	BucketErr     *modkit.AttrError `json:"bucket_error,omitempty"`
 	StatusErr     *modkit.AttrError `json:"status_error,omitempty"`
+	// SelectorsErr is set when GetEventSelectors failed: only the checks
+	// that read ManagementRW or S3Data* cannot use the trail then.
+	SelectorsErr *modkit.AttrError `json:"selectors_error,omitempty"`
 }
 
 // Detector is the region's GuardDuty detector.
@@ -188,9 +191,9 @@ func collectTrails(ctx context.Context, env checks.Env, c Clients, st *State, at
 		} else {
 			tr.Logging = aws.ToBool(s.IsLogging)
 		}
-		if sel, err := c.Trail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(tr.ARN)}); err != nil && tr.StatusErr == nil {
-			tr.StatusErr = modkit.NewAttrError(env, fmt.Errorf("cloudtrail: get event selectors of trail %s: %w", tr.ARN, err))
-		} else if err == nil {
+		if sel, err := c.Trail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(tr.ARN)}); err != nil {
+			tr.SelectorsErr = modkit.NewAttrError(env, fmt.Errorf("cloudtrail: get event selectors of trail %s: %w", tr.ARN, err))
+		} else {
 			for _, s := range sel.EventSelectors {
 				rw := string(s.ReadWriteType)
 				if aws.ToBool(s.IncludeManagementEvents) {

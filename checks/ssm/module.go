@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -174,7 +175,11 @@ func collect(ctx context.Context, env checks.Env, api API, ec EC2API) (*State, e
 			if err != nil {
 				doc.AttrErr = modkit.NewAttrError(env, fmt.Errorf("ssm: describe permission of document %s: %w", doc.Name, err))
 			} else {
-				doc.Public = slices.Contains(p.AccountIds, "all")
+				// The API reference spells the public marker "all" in
+				// DescribeDocumentPermission and "All" in
+				// ModifyDocumentPermission; implementations echo either
+				// (moto returns "All"): compare without case.
+				doc.Public = slices.ContainsFunc(p.AccountIds, func(id string) bool { return strings.EqualFold(id, "all") })
 			}
 			st.Documents = append(st.Documents, doc)
 		}
