@@ -412,18 +412,10 @@ func (s *Store) QueryFindings(ctx context.Context, q rampart.FindingQuery) (ramp
 	if err != nil {
 		return rampart.FindingPage{}, err
 	}
-	from := "findings"
 	if sort == rampart.SortFixFirst {
-		// The rank is a computed column: select it in a subquery so that
-		// the keyset and the order can name it.
-		rank, rargs, err := fixFirstRank(q.At)
-		if err != nil {
-			return rampart.FindingPage{}, err
-		}
-		from = `(SELECT *, ` + rank + ` AS ff_rank FROM findings` + whereSQL(w) + `)`
-		args = append(rargs, args...)
-		w = ""
+		return s.queryFixFirst(ctx, q, spec, w, args, key, limit)
 	}
+	from := "findings"
 	if key != nil {
 		t, targs := spec.after(key)
 		if w != "" {
@@ -468,6 +460,65 @@ func (s *Store) QueryFindings(ctx context.Context, q rampart.FindingQuery) (ramp
 		if !q.At.IsZero() {
 			c.At = q.At.UTC().Format(time.RFC3339Nano)
 		}
+		page.Next = encodeCursor(c)
+	}
+	return page, nil
+}
+
+// queryFixFirst returns one page in the fix-first order. The rank is a
+// computed column, so the page is chosen in two steps: the keys (ID, rank,
+// risk, first seen) of the selected rows, read from the covering partial
+// index findings_open_context (migration 0006) when the fix-first view
+// applies, are sorted and cut to the page; only the page's rows are then
+// read from the table.
+func (s *Store) queryFixFirst(ctx context.Context, q rampart.FindingQuery, spec sortSpec, w string, args []any, key []any, limit int) (rampart.FindingPage, error) {
+	rank, rargs, err := fixFirstRank(q.At)
+	if err != nil {
+		return rampart.FindingPage{}, err
+	}
+	inner := `SELECT finding_id, risk_score, first_seen_at, ` + rank + ` AS ff_rank FROM findings` + whereSQL(w)
+	all := append(rargs, args...)
+	keyset := ""
+	if key != nil {
+		t, targs := spec.after(key)
+		keyset = ` WHERE ` + t
+		all = append(all, targs...)
+	}
+	order := make([]string, len(spec.cols))
+	outer := make([]string, len(spec.cols))
+	alias := map[string]string{"ff_rank": "ff_rank", "risk_score": "ff_risk", "first_seen_at": "ff_first", "finding_id": "ff_id"}
+	for i, c := range spec.cols {
+		dir := " ASC"
+		if spec.colDesc(i) {
+			dir = " DESC"
+		}
+		order[i], outer[i] = c+dir, alias[c]+dir
+	}
+	sqlText := `SELECT ` + findingColumns + ` FROM findings JOIN (
+		SELECT finding_id AS ff_id, ff_rank, risk_score AS ff_risk, first_seen_at AS ff_first FROM (` + inner + `)` + keyset + `
+		ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ?) ON finding_id = ff_id
+		ORDER BY ` + strings.Join(outer, ", ")
+	all = append(all, limit+1)
+	rows, err := s.db.QueryContext(ctx, sqlText, all...)
+	if err != nil {
+		return rampart.FindingPage{}, fmt.Errorf("sqlite: query findings in fix-first order: %w", err)
+	}
+	defer rows.Close()
+	page := rampart.FindingPage{Findings: []rampart.Finding{}}
+	for rows.Next() {
+		f, err := scanFinding(rows)
+		if err != nil {
+			return rampart.FindingPage{}, fmt.Errorf("sqlite: query findings in fix-first order: %w", err)
+		}
+		page.Findings = append(page.Findings, f)
+	}
+	if err := rows.Err(); err != nil {
+		return rampart.FindingPage{}, fmt.Errorf("sqlite: query findings in fix-first order: %w", err)
+	}
+	if len(page.Findings) > limit {
+		page.Findings = page.Findings[:limit]
+		c := cursor{Sort: rampart.SortFixFirst, Key: sortKey(&page.Findings[limit-1], spec, q.At), Filter: filterHash(q),
+			At: q.At.UTC().Format(time.RFC3339Nano)}
 		page.Next = encodeCursor(c)
 	}
 	return page, nil
