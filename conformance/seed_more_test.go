@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -162,6 +164,20 @@ func (s *seeder) governanceEstate(account, recorderRegion string, strictPassword
 		_, err = ct.StartLogging(s.ctx, &cloudtrail.StartLoggingInput{Name: aws.String(tr.name)})
 		s.must(err, "StartLogging "+tr.name)
 	}
+	// The multi-region trail delivers to a CloudWatch Logs group with a CIS
+	// 4.1 metric filter: the CIS 4.x checks then need the alarms, which
+	// moto cannot serve over RPC v2 CBOR.
+	lg := cloudwatchlogs.NewFromConfig(cfg)
+	_, err = lg.CreateLogGroup(s.ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("conf-trail-logs")})
+	s.must(err, "CreateLogGroup")
+	_, err = lg.PutMetricFilter(s.ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String("conf-trail-logs"), FilterName: aws.String("unauthorized"),
+		FilterPattern:         aws.String(`{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }`),
+		MetricTransformations: []cwltypes.MetricTransformation{{MetricName: aws.String("UnauthorizedAPICalls"), MetricNamespace: aws.String("CISBenchmark"), MetricValue: aws.String("1")}}})
+	s.must(err, "PutMetricFilter")
+	_, err = ct.UpdateTrail(s.ctx, &cloudtrail.UpdateTrailInput{Name: aws.String(g.validatedTrail),
+		CloudWatchLogsLogGroupArn: aws.String("arn:aws:logs:us-east-1:" + account + ":log-group:conf-trail-logs:*"),
+		CloudWatchLogsRoleArn:     aws.String("arn:aws:iam::" + account + ":role/CloudTrailToCloudWatch")})
+	s.must(err, "UpdateTrail CloudWatch Logs")
 	// AWS gives a new trail a default event selector (all management
 	// events, read and write); moto 5.2.1 gives it none, so set it.
 	_, err = ct.PutEventSelectors(s.ctx, &cloudtrail.PutEventSelectorsInput{TrailName: aws.String(g.validatedTrail),

@@ -190,12 +190,14 @@ func (s *seeder) users(account, noMFA, withMFA string) {
 type regional struct {
 	openSG, restrictedSG   string
 	plainVol, encryptedVol string
-	imdsv1, imdsv2         string // instances
+	imdsv1, imdsv2         string // instances in the restricted group
+	exposed                string // instance in the SSH-open group
 }
 
 // regionalEstate creates, in one account and region: a security group with
 // SSH open to the internet and a restricted one, an unencrypted and an
-// encrypted EBS volume, and instances with and without IMDSv2 required.
+// encrypted EBS volume, instances with and without IMDSv2 required in the
+// restricted group, and an instance (with a public IP) in the open group.
 func (s *seeder) regionalEstate(account, region string) regional {
 	c := ec2.NewFromConfig(s.member(account, "OrganizationAccountAccessRole", region))
 	var r regional
@@ -229,14 +231,15 @@ func (s *seeder) regionalEstate(account, region string) regional {
 	img, err := c.RegisterImage(s.ctx, &ec2.RegisterImageInput{Name: aws.String("conf-ami"), RootDeviceName: aws.String("/dev/xvda"),
 		Architecture: ec2types.ArchitectureValuesX8664, VirtualizationType: aws.String("hvm")})
 	s.must(err, "RegisterImage")
-	mkInstance := func(tokens ec2types.HttpTokensState) string {
+	mkInstance := func(tokens ec2types.HttpTokensState, sg string) string {
 		out, err := c.RunInstances(s.ctx, &ec2.RunInstancesInput{ImageId: img.ImageId, MinCount: aws.Int32(1), MaxCount: aws.Int32(1), InstanceType: ec2types.InstanceTypeT3Micro,
-			SecurityGroupIds: []string{r.restrictedSG},
+			SecurityGroupIds: []string{sg},
 			MetadataOptions:  &ec2types.InstanceMetadataOptionsRequest{HttpTokens: tokens, HttpEndpoint: ec2types.InstanceMetadataEndpointStateEnabled}})
 		s.must(err, "RunInstances")
 		return aws.ToString(out.Instances[0].InstanceId)
 	}
-	r.imdsv1 = mkInstance(ec2types.HttpTokensStateOptional)
-	r.imdsv2 = mkInstance(ec2types.HttpTokensStateRequired)
+	r.imdsv1 = mkInstance(ec2types.HttpTokensStateOptional, r.restrictedSG)
+	r.imdsv2 = mkInstance(ec2types.HttpTokensStateRequired, r.restrictedSG)
+	r.exposed = mkInstance(ec2types.HttpTokensStateRequired, r.openSG)
 	return r
 }
