@@ -145,4 +145,3 @@ func mustParse(t *testing.T, src string) *mutelist.List {
 	}
 	return l
 }
-

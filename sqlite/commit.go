@@ -54,10 +54,10 @@ func (s *Store) commitUnit(ctx context.Context, res rampart.UnitResult) (rampart
 		if stored.State.Terminal() {
 			return rampart.Errorf(rampart.ECONFLICT, "scan unit %q was already committed (%s)", u.ID, stored.State)
 		}
-		if err := sameUnit(u, stored); err != nil {
+		if err := u.Matches(stored); err != nil {
 			return err
 		}
-		obs, ignored, err := observations(res.Findings, stored)
+		obs, ignored, err := rampart.Observations(res.Findings, stored)
 		if err != nil {
 			return err
 		}
@@ -139,62 +139,6 @@ func (s *Store) commitUnit(ctx context.Context, res rampart.UnitResult) (rampart
 		return rampart.CommitStats{}, err
 	}
 	return stats, nil
-}
-
-// sameUnit checks that the result's unit, where it names them, is the
-// stored unit.
-func sameUnit(u, stored rampart.ScanUnit) error {
-	for _, f := range []struct{ name, got, want string }{
-		{"scan", u.ScanID, stored.ScanID},
-		{"landing zone", u.LandingZoneID, stored.LandingZoneID},
-		{"account", u.AccountID, stored.AccountID},
-		{"region", u.Region, stored.Region},
-	} {
-		if f.got != "" && f.got != f.want {
-			return rampart.Errorf(rampart.EINVALID, "unit %s: result has %s %q, the unit has %q", u.ID, f.name, f.got, f.want)
-		}
-	}
-	return nil
-}
-
-// observations validates the result's findings against the unit, sets
-// their scope (and scan ID when empty) and keeps the last of several with
-// the same FindingID. It returns how many it dropped as duplicates.
-func observations(in []rampart.Finding, unit rampart.ScanUnit) ([]rampart.Finding, int, error) {
-	last := make(map[string]int, len(in))
-	for i, f := range in {
-		if f.FindingID == "" {
-			return nil, 0, rampart.Errorf(rampart.EINVALID, "unit %s: finding %d (%s %s) has no finding ID", unit.ID, i, f.ControlID, f.ResourceID)
-		}
-		for _, c := range []struct{ name, got, want string }{
-			{"landing zone", f.LandingZoneID, unit.LandingZoneID},
-			{"account", f.AccountID, unit.AccountID},
-		} {
-			if c.got != c.want {
-				return nil, 0, rampart.Errorf(rampart.EINVALID, "unit %s: finding %d (%s) has %s %q, the unit has %q",
-					unit.ID, i, f.FindingID, c.name, c.got, c.want)
-			}
-		}
-		if f.Scope != "" && f.Scope != unit.Region {
-			return nil, 0, rampart.Errorf(rampart.EINVALID, "unit %s: finding %d (%s) has scope %q, the unit's region is %q",
-				unit.ID, i, f.FindingID, f.Scope, unit.Region)
-		}
-		if f.ScanID != "" && f.ScanID != unit.ScanID {
-			return nil, 0, rampart.Errorf(rampart.EINVALID, "unit %s: finding %d (%s) has scan %q, the unit's scan is %q",
-				unit.ID, i, f.FindingID, f.ScanID, unit.ScanID)
-		}
-		last[f.FindingID] = i
-	}
-	out := make([]rampart.Finding, 0, len(last))
-	for i, f := range in {
-		if last[f.FindingID] != i {
-			continue
-		}
-		f.Scope = unit.Region
-		f.ScanID = unit.ScanID
-		out = append(out, f)
-	}
-	return out, len(in) - len(out), nil
 }
 
 // loadRows reads, in one query, the rows of the unit's scope and the rows

@@ -55,7 +55,7 @@ func findingArgs(f *rampart.Finding) []any {
 		f.OwnerSource, nullTimePtr(f.DueAt), contextJSON(f.Context), f.Muted, f.MuteReason}
 }
 
-// contextJSON stores a finding's context as a JSON object, '' when empty.
+// contextJSON stores a finding's context as a JSON object, ” when empty.
 func contextJSON(m map[string]string) string {
 	if len(m) == 0 {
 		return ""

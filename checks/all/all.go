@@ -5,10 +5,10 @@ package all
 
 import (
 	"github.com/rampart-cspm/rampart/checks"
-	"github.com/rampart-cspm/rampart/checks/config"
-	"github.com/rampart-cspm/rampart/checks/dynamodb"
 	"github.com/rampart-cspm/rampart/checks/compute"
+	"github.com/rampart-cspm/rampart/checks/config"
 	"github.com/rampart-cspm/rampart/checks/cost"
+	"github.com/rampart-cspm/rampart/checks/dynamodb"
 	"github.com/rampart-cspm/rampart/checks/ec2"
 	"github.com/rampart-cspm/rampart/checks/iam"
 	"github.com/rampart-cspm/rampart/checks/kms"

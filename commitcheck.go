@@ -1,0 +1,57 @@
+package rampart
+
+// Matches checks that u (a unit result), where it names them, is the
+// stored unit. Stores call it before committing a result.
+func (u *ScanUnit) Matches(stored ScanUnit) error {
+	for _, f := range []struct{ name, got, want string }{
+		{"scan", u.ScanID, stored.ScanID},
+		{"landing zone", u.LandingZoneID, stored.LandingZoneID},
+		{"account", u.AccountID, stored.AccountID},
+		{"region", u.Region, stored.Region},
+	} {
+		if f.got != "" && f.got != f.want {
+			return Errorf(EINVALID, "unit %s: result has %s %q, the unit has %q", u.ID, f.name, f.got, f.want)
+		}
+	}
+	return nil
+}
+
+// Observations validates the result's findings against the unit, sets
+// their scope (and scan ID when empty) and keeps the last of several with
+// the same FindingID. It returns how many it dropped as duplicates.
+func Observations(in []Finding, unit ScanUnit) ([]Finding, int, error) {
+	last := make(map[string]int, len(in))
+	for i, f := range in {
+		if f.FindingID == "" {
+			return nil, 0, Errorf(EINVALID, "unit %s: finding %d (%s %s) has no finding ID", unit.ID, i, f.ControlID, f.ResourceID)
+		}
+		for _, c := range []struct{ name, got, want string }{
+			{"landing zone", f.LandingZoneID, unit.LandingZoneID},
+			{"account", f.AccountID, unit.AccountID},
+		} {
+			if c.got != c.want {
+				return nil, 0, Errorf(EINVALID, "unit %s: finding %d (%s) has %s %q, the unit has %q",
+					unit.ID, i, f.FindingID, c.name, c.got, c.want)
+			}
+		}
+		if f.Scope != "" && f.Scope != unit.Region {
+			return nil, 0, Errorf(EINVALID, "unit %s: finding %d (%s) has scope %q, the unit's region is %q",
+				unit.ID, i, f.FindingID, f.Scope, unit.Region)
+		}
+		if f.ScanID != "" && f.ScanID != unit.ScanID {
+			return nil, 0, Errorf(EINVALID, "unit %s: finding %d (%s) has scan %q, the unit's scan is %q",
+				unit.ID, i, f.FindingID, f.ScanID, unit.ScanID)
+		}
+		last[f.FindingID] = i
+	}
+	out := make([]Finding, 0, len(last))
+	for i, f := range in {
+		if last[f.FindingID] != i {
+			continue
+		}
+		f.Scope = unit.Region
+		f.ScanID = unit.ScanID
+		out = append(out, f)
+	}
+	return out, len(in) - len(out), nil
+}
