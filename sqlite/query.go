@@ -253,7 +253,7 @@ func whereFor(q rampart.FindingQuery, ordered bool) (string, []any, error) {
 		if ordered {
 			due = "+due_at"
 		}
-		t := "(" + openSQL + " AND due_at IS NOT NULL AND " + due + " < ?)"
+		t := "(" + openSQL + " AND " + due + " IS NOT NULL AND " + due + " < ?)"
 		if !*q.Overdue {
 			t = "NOT " + t
 		}
