@@ -68,31 +68,8 @@ func (s *Store) commitUnit(ctx context.Context, res rampart.UnitResult) (rampart
 			return err
 		}
 
-		type change struct {
-			row    *rampart.Finding
-			events []rampart.FindingEvent
-		}
-		var changes []change
-		observed := make(map[string]bool, len(obs))
-		for _, o := range obs {
-			observed[o.FindingID] = true
-			row, evs := rampart.Observe(cur[o.FindingID], o, u.ID, at)
-			if row == nil {
-				stats.Ignored++
-				continue
-			}
-			changes = append(changes, change{row, evs})
-		}
-		for _, id := range scope {
-			row := cur[id]
-			if observed[id] || row.ResolvedAt != nil || !u.Covers(row.Service, row.ControlID) {
-				continue
-			}
-			next, evs := rampart.Vanish(row, stored.ScanID, u.ID, at)
-			if next != nil {
-				changes = append(changes, change{next, evs})
-			}
-		}
+		changes, ignoredObs := rampart.PlanCommit(&u, stored.ScanID, obs, cur, scope, at)
+		stats.Ignored += ignoredObs
 
 		insEvent, err := tx.PrepareContext(ctx, `INSERT INTO finding_events (finding_id, type, at, scan_id, unit_id, snapshot)
 			VALUES (?, ?, ?, ?, ?, ?)`)
@@ -106,8 +83,8 @@ func (s *Store) commitUnit(ctx context.Context, res rampart.UnitResult) (rampart
 		}
 		defer upsert.Close()
 		for _, c := range changes {
-			row := c.row
-			for _, ev := range c.events {
+			row := c.Row
+			for _, ev := range c.Events {
 				snap, err := encodeSnapshot(ev.Snapshot)
 				if err != nil {
 					return err

@@ -1,5 +1,7 @@
 package rampart
 
+import "time"
+
 // Matches checks that u (a unit result), where it names them, is the
 // stored unit. Stores call it before committing a result.
 func (u *ScanUnit) Matches(stored ScanUnit) error {
@@ -54,4 +56,42 @@ func Observations(in []Finding, unit ScanUnit) ([]Finding, int, error) {
 		out = append(out, f)
 	}
 	return out, len(in) - len(out), nil
+}
+
+// Change is a read-model row after a commit and the events that made it.
+type Change struct {
+	Row    *Finding
+	Events []FindingEvent
+}
+
+// PlanCommit decides the lifecycle of one unit's result: Observe for every
+// observation against its current row, then Vanish for every unresolved row
+// of the unit's scope that was not observed and whose check the unit
+// covered. cur holds the current rows by ID (observed ones and the scope's),
+// scope the IDs of the scope's rows in a stable order. It returns the
+// changes to write, in order, and how many observations were ignored. Every
+// Store's CommitUnit uses it, so they all decide alike.
+func PlanCommit(u *ScanUnit, scanID string, obs []Finding, cur map[string]*Finding, scope []string, at time.Time) ([]Change, int) {
+	var changes []Change
+	ignored := 0
+	observed := make(map[string]bool, len(obs))
+	for _, o := range obs {
+		observed[o.FindingID] = true
+		row, evs := Observe(cur[o.FindingID], o, u.ID, at)
+		if row == nil {
+			ignored++
+			continue
+		}
+		changes = append(changes, Change{row, evs})
+	}
+	for _, id := range scope {
+		row := cur[id]
+		if observed[id] || row.ResolvedAt != nil || !u.Covers(row.Service, row.ControlID) {
+			continue
+		}
+		if next, evs := Vanish(row, scanID, u.ID, at); next != nil {
+			changes = append(changes, Change{next, evs})
+		}
+	}
+	return changes, ignored
 }
