@@ -35,7 +35,7 @@ func (s *Store) UpsertLandingZone(ctx context.Context, lz rampart.LandingZone) e
 		return fmt.Errorf("sqlite: upsert landing zone %s: encode account source: %w", lz.ID, err)
 	}
 	now := formatTime(s.now())
-	_, err = s.db.ExecContext(ctx, `
+	_, err = s.execWrite(ctx, `
 		INSERT INTO landing_zones (id, name, cloud, profile, sso_start_url, audit_role_name, external_id,
 			regions, owner_team, business_unit, environment, scan_enabled, schedule,
 			max_concurrent_accounts, max_concurrent_units_per_account, sla_days, account_source,
@@ -188,6 +188,11 @@ type querier interface {
 
 // inTx runs fn in a transaction, committing if it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	unlock, err := s.lockWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -25,7 +25,9 @@ import (
 // checks rather than by the number of findings, because findings of one
 // unit may be spread over the whole file.
 type Ingest struct {
-	ctx context.Context
+	// unlock gives back the store's write turn, held for the whole ingest.
+	unlock func()
+	ctx    context.Context
 	// ectx is ctx without its cancellation, for the per-row statements:
 	// the driver watches a cancellable context with a goroutine per
 	// statement, which costs more than the insert. Observe checks ctx.
@@ -66,11 +68,16 @@ func (s *Store) BeginIngest(ctx context.Context, scan rampart.Scan) (*Ingest, er
 		scan.StartedAt = s.now()
 	}
 	scan.Status = rampart.UnitRunning
-	tx, err := s.db.BeginTx(ctx, nil)
+	unlock, err := s.lockWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: ingest %s: %w", scan.ID, err)
 	}
-	in := &Ingest{ctx: ctx, ectx: context.WithoutCancel(ctx), tx: tx, scan: scan, units: map[[2]string]*ingestUnit{}, sums: newSummaryDelta()}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("sqlite: ingest %s: %w", scan.ID, err)
+	}
+	in := &Ingest{unlock: unlock, ctx: ctx, ectx: context.WithoutCancel(ctx), tx: tx, scan: scan, units: map[[2]string]*ingestUnit{}, sums: newSummaryDelta()}
 	fail := func(err error) (*Ingest, error) {
 		in.Rollback()
 		return nil, fmt.Errorf("sqlite: ingest %s: %w", scan.ID, err)
@@ -116,6 +123,15 @@ func (in *Ingest) Rollback() {
 		}
 	}
 	_ = in.tx.Rollback()
+	in.release()
+}
+
+// release gives back the write turn once.
+func (in *Ingest) release() {
+	if in.unlock != nil {
+		in.unlock()
+		in.unlock = nil
+	}
 }
 
 // Observe applies one observation at time at. Its unit is (f.AccountID,
@@ -322,7 +338,9 @@ func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart
 	if err := in.sums.apply(ctx, in.tx, in.triggers); err != nil {
 		return nil, err
 	}
-	if err := in.tx.Commit(); err != nil {
+	err := in.tx.Commit()
+	in.release()
+	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return out, nil

@@ -109,7 +109,7 @@ func (s *Store) FinishScan(ctx context.Context, scan rampart.Scan) error {
 	if scan.FinishedAt.IsZero() {
 		scan.FinishedAt = s.now()
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE scans SET status = ?, finished_at = ?, error = ? WHERE id = ?`,
+	res, err := s.execWrite(ctx, `UPDATE scans SET status = ?, finished_at = ?, error = ? WHERE id = ?`,
 		string(scan.Status), formatTime(scan.FinishedAt), scan.Error, scan.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: finish scan %s: %w", scan.ID, err)

@@ -46,6 +46,11 @@ type Store struct {
 
 	db   *sql.DB
 	path string
+	// writer serializes this process's write transactions. SQLite has one
+	// writer at a time; queueing in Go (honouring ctx) instead of on
+	// busy_timeout means dozens of units committing at once wait their turn
+	// rather than fail with "database is locked".
+	writer chan struct{}
 }
 
 var _ rampart.Store = (*Store)(nil)
@@ -77,7 +82,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s := &Store{Now: time.Now, db: db, path: path}
+	s := &Store{Now: time.Now, db: db, path: path, writer: make(chan struct{}, 1)}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -284,4 +289,24 @@ func isForeignKeyViolation(err error) bool {
 		return e.ExtendedCode == sqlite3.ErrConstraintForeignKey
 	}
 	return false
+}
+
+// lockWrite takes the store's write turn, or returns ctx's error.
+func (s *Store) lockWrite(ctx context.Context) (func(), error) {
+	select {
+	case s.writer <- struct{}{}:
+		return func() { <-s.writer }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// execWrite runs one write statement in the store's write turn.
+func (s *Store) execWrite(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	unlock, err := s.lockWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return s.db.ExecContext(ctx, query, args...)
 }
