@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-cspm/rampart"
+	"github.com/rampart-cspm/rampart/metrics"
 )
 
 func main() {
@@ -37,7 +38,7 @@ func (e *exitError) Unwrap() error { return e.err }
 // Main runs the command line args and returns the exit code: 0 success,
 // 1 failure, 2 bad usage or input. Tests call it in-process.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := &app{stdout: stdout, stderr: stderr}
+	app := &app{stdout: stdout, stderr: stderr, metrics: metrics.New()}
 	root := app.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -66,6 +67,8 @@ type app struct {
 	logLevel       string
 	logFormat      string
 	logger         *slog.Logger
+	// metrics are this process's Prometheus metrics (served at /metrics).
+	metrics *metrics.Metrics
 }
 
 func (a *app) rootCommand() *cobra.Command {

@@ -83,7 +83,11 @@ func (a *app) scan(ctx context.Context, cfg *config.Config, f scanFlags) (*pipel
 	}
 	prog := newProgress(a.stderr, a.logger, lzs)
 	started := time.Now()
-	rep, err := engine.Run(ctx, lzs, pipeline.RunOptions{Select: sel, OnUnit: prog.unitDone})
+	onUnit := func(res rampart.UnitResult) {
+		prog.unitDone(res)
+		a.metrics.ObserveUnit(res)
+	}
+	rep, err := engine.Run(ctx, lzs, pipeline.RunOptions{Select: sel, OnUnit: onUnit})
 	prog.finish()
 	if rep != nil {
 		recordPosture(ctx, engine.Store, rep, a)
@@ -214,6 +218,7 @@ func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string,
 		MaxAttempts:            cfg.Scan.MaxAttempts,
 		MaxBackoff:             cfg.Scan.MaxBackoff,
 		RetryMode:              retryModeOf(cfg.Scan.RateControl),
+		OnRetry:                a.metrics.OnRetry,
 	})
 	e := &pipeline.Engine{
 		Store: store, Artifacts: arts, AWS: factory, Enumerate: awsclient.Enumerator{}, Registry: reg,

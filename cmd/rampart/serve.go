@@ -115,8 +115,9 @@ func (a *app) serveHTTP(ctx context.Context, f serveFlags, what string, h http.H
 func newHandler(store httpapi.Store, arts httpapi.Opener, a *app) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", httpapi.New(store, arts, a.logger))
+	mux.Handle("GET /metrics", a.metrics.Handler())
 	mux.Handle("/", dashboard.New(store, arts, a.logger))
-	return mux
+	return a.metrics.Instrument(mux)
 }
 
 // recordPosture stores each scanned landing zone's open findings as the
