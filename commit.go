@@ -95,3 +95,15 @@ func PlanCommit(u *ScanUnit, scanID string, obs []Finding, cur map[string]*Findi
 	}
 	return changes, ignored
 }
+
+// Validate checks that a unit result can be committed at all: it names a
+// unit and its state is terminal.
+func (r *UnitResult) Validate() error {
+	if r.Unit.ID == "" {
+		return Errorf(EINVALID, "unit result has no unit ID")
+	}
+	if !r.Unit.State.Terminal() {
+		return Errorf(EINVALID, "unit %s: result state %q is not terminal", r.Unit.ID, r.Unit.State)
+	}
+	return nil
+}

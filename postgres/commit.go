@@ -34,11 +34,8 @@ func (s *Store) CommitUnit(ctx context.Context, res rampart.UnitResult) (rampart
 func (s *Store) commitUnit(ctx context.Context, res rampart.UnitResult) (rampart.CommitStats, error) {
 	var stats rampart.CommitStats
 	u := res.Unit
-	if u.ID == "" {
-		return stats, rampart.Errorf(rampart.EINVALID, "unit result has no unit ID")
-	}
-	if !u.State.Terminal() {
-		return stats, rampart.Errorf(rampart.EINVALID, "unit %s: result state %q is not terminal", u.ID, u.State)
+	if err := res.Validate(); err != nil {
+		return stats, err
 	}
 	at := res.At
 	if at.IsZero() {
