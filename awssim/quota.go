@@ -355,6 +355,10 @@ func (s *Server) extraFault(c *call, kind string) *awsError {
 		if tc, ok := conn.(*net.TCPConn); ok {
 			_ = tc.SetLinger(0) // RST rather than FIN
 		}
+		// Record first: once the connection is reset the client may read
+		// the call log before this handler returns.
+		s.record(c, c.start, c.startSeq)
+		c.recorded = true
 		_ = conn.Close()
 		return errAnswered
 	case FaultMalformed:

@@ -172,6 +172,12 @@ func (s *Server) ResetCalls() {
 
 // call is one request being served.
 type call struct {
+	// start, startSeq and recorded let a handler that ends the connection
+	// itself record the call before the client can see the outcome.
+	start    time.Time
+	startSeq uint64
+	recorded bool
+
 	w       http.ResponseWriter
 	r       *http.Request
 	reqID   string
@@ -201,7 +207,7 @@ func (c *call) fail(e *awsError) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	startSeq := s.seq.Add(1)
-	c := &call{w: w, r: r, reqID: fmt.Sprintf("sim-%08d", s.reqID.Add(1))}
+	c := &call{w: w, r: r, reqID: fmt.Sprintf("sim-%08d", s.reqID.Add(1)), start: start, startSeq: startSeq}
 	defer func() {
 		if v := recover(); v != nil {
 			s.opts.Logger.Error("awssim: handler panic", "service", c.service, "op", c.op, "panic", v)
@@ -209,7 +215,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				c.fail(internalError(c.service))
 			}
 		}
-		s.record(c, start, startSeq)
+		if !c.recorded {
+			s.record(c, start, startSeq)
+		}
 	}()
 
 	body, err := io.ReadAll(io.LimitReader(r.Body, 256<<20))
