@@ -286,3 +286,107 @@ func TestIngestBadRecordStoresNothing(t *testing.T) {
 		t.Fatalf("with SkipInvalid: %+v, want 2 records and 1 skipped", res)
 	}
 }
+
+// A unit the store has no rows for takes the insert-only write path, and a
+// unit it has rows for the lookup path: the same file gives the same
+// lifecycle either way, repeats within the file included.
+func TestIngestFreshAndKnownUnitsAgree(t *testing.T) {
+	ctx := context.Background()
+	body := ocsf(
+		rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::a", region: "eu-west-1", status: "PASS", unixTime: t0.Unix()},
+		rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::a", region: "eu-west-1", status: "FAIL", unixTime: t0.Unix()},
+		rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::b", region: "eu-west-1", status: "FAIL", unixTime: t0.Unix()},
+		rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::b", region: "eu-west-1", status: "PASS", unixTime: t0.Unix()},
+		rec{check: "s3_bucket_object_versioning", resource: "arn:aws:s3:::c", region: "eu-west-1", status: "FAIL", unixTime: t0.Unix()},
+	)
+	type outcome struct {
+		stats rampart.CommitStats
+		rows  map[string]rampart.Status
+	}
+	run := func(known bool) outcome {
+		s, g := env(t)
+		if known {
+			// Another check's row in the same (account, region) scope.
+			if _, err := g.File(ctx, write(t, ocsf(rec{check: "s3_bucket_public_access", resource: "arn:aws:s3:::z", region: "eu-west-1", status: "FAIL", unixTime: t0.Unix() - 60}))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := g.File(ctx, write(t, body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := s.ListFindings(ctx, rampart.FindingFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := outcome{stats: res.Stats, rows: map[string]rampart.Status{}}
+		for _, f := range all {
+			if f.ControlID != "s3_bucket_public_access" {
+				o.rows[f.ResourceID] = f.Status
+			}
+		}
+		return o
+	}
+	fresh, known := run(false), run(true)
+	want := map[string]rampart.Status{"arn:aws:s3:::a": rampart.StatusFail, "arn:aws:s3:::b": rampart.StatusFail, "arn:aws:s3:::c": rampart.StatusFail}
+	if !reflect.DeepEqual(fresh.rows, want) {
+		t.Errorf("fresh unit rows = %v, want every failure kept: %v", fresh.rows, want)
+	}
+	if !reflect.DeepEqual(fresh, known) {
+		t.Errorf("fresh unit %+v, known unit %+v: want the same outcome", fresh, known)
+	}
+}
+
+// Re-ingesting the same findings from a later run moves only scan and last
+// seen (seen events), and reindex reproduces the rows.
+func TestIngestSeenMovesLastSeenOnly(t *testing.T) {
+	ctx := context.Background()
+	s, g := env(t)
+	mk := func(at int64) string {
+		return ocsf(
+			rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::a", region: "eu-west-1", status: "FAIL", unixTime: at},
+			rec{check: "s3_bucket_default_encryption", resource: "arn:aws:s3:::b", region: "eu-west-1", status: "PASS", unixTime: at},
+		)
+	}
+	if _, err := g.File(ctx, write(t, mk(t0.Unix()))); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.ListFindings(ctx, rampart.FindingFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := g.File(ctx, write(t, mk(t0.Unix()+3600)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats != (rampart.CommitStats{Seen: 2}) {
+		t.Fatalf("stats = %+v, want 2 seen", res.Stats)
+	}
+	after, err := s.ListFindings(ctx, rampart.FindingFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Fatalf("%d rows after, %d before", len(after), len(before))
+	}
+	for i := range after {
+		b, a := before[i], after[i]
+		if !a.LastSeenAt.Equal(t0.Add(time.Hour)) || a.ScanID != res.ScanID {
+			t.Errorf("%s: last seen %v scan %s, want %v and %s", a.ResourceID, a.LastSeenAt, a.ScanID, t0.Add(time.Hour), res.ScanID)
+		}
+		b.LastSeenAt, b.ScanID = a.LastSeenAt, a.ScanID
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("seen changed more than last seen and scan:\n%+v\n%+v", b, a)
+		}
+	}
+	if _, err := s.Reindex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	re, err := s.ListFindings(ctx, rampart.FindingFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(re, after) {
+		t.Fatalf("reindex changed rows:\n%+v\n%+v", after, re)
+	}
+}

@@ -47,7 +47,7 @@ type Ingest struct {
 	nEvents  int
 	insBatch *sql.Stmt
 
-	getRow, insEvent, upsert, insUnit *sql.Stmt
+	getRow, insEvent, upsert, insert, touch, insUnit, anyRow *sql.Stmt
 }
 
 type ingestUnit struct {
@@ -55,6 +55,11 @@ type ingestUnit struct {
 	checks   map[string]map[string]bool // service → control IDs observed
 	last     time.Time
 	findings int
+	// fresh: the store held no row of this unit's scope when the ingest
+	// met it, so a finding of the unit has a row only if this ingest wrote
+	// it. Its findings are inserted without a lookup; the insert's unique
+	// violation tells the rare repeat within the file.
+	fresh bool
 }
 
 // BeginIngest starts an ingest of scan (its ID, landing zone and scanner
@@ -104,6 +109,9 @@ func (s *Store) BeginIngest(ctx context.Context, scan rampart.Scan) (*Ingest, er
 		{&in.insBatch, `INSERT INTO finding_events (finding_id, type, at, scan_id, unit_id, snapshot) VALUES ` +
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", eventBatch), ", ")},
 		{&in.upsert, upsertFindingSQL},
+		{&in.insert, insertFindingSQL},
+		{&in.touch, `UPDATE findings SET scan_id = ?, last_seen_at = ? WHERE finding_id = ?`},
+		{&in.anyRow, `SELECT 1 FROM findings WHERE landing_zone_id = ? AND account_id = ? AND scope = ? LIMIT 1`},
 		{&in.insUnit, `INSERT INTO scan_units (id, scan_id, landing_zone_id, account_id, region, state, error_class,
 			error, attempts, started_at, finished_at, services, findings, seq)
 			VALUES (?, ?, ?, ?, ?, ?, '', '', 1, ?, NULL, '[]', 0, ?)`},
@@ -117,7 +125,7 @@ func (s *Store) BeginIngest(ctx context.Context, scan rampart.Scan) (*Ingest, er
 
 // Rollback abandons the ingest. It is safe after Finish.
 func (in *Ingest) Rollback() {
-	for _, st := range []*sql.Stmt{in.getRow, in.insEvent, in.insBatch, in.upsert, in.insUnit} {
+	for _, st := range []*sql.Stmt{in.getRow, in.insEvent, in.insBatch, in.upsert, in.insert, in.touch, in.insUnit, in.anyRow} {
 		if st != nil {
 			st.Close()
 		}
@@ -170,24 +178,40 @@ func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
 	}
 	f.ScanID = in.scan.ID
 	var cur *rampart.Finding
-	row, err := scanFinding(in.getRow.QueryRowContext(in.ectx, f.FindingID))
-	switch {
-	case err == nil:
-		cur = &row
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("load row: %w", err)
+	if !u.fresh {
+		if cur, err = in.load(f.FindingID); err != nil {
+			return err
+		}
 	}
-	if cur != nil && cur.ScanID == in.scan.ID && (f.Status != rampart.StatusFail || cur.Status == rampart.StatusFail) {
-		in.stats.Ignored++
-		return nil
-	}
-	next, evs := rampart.Observe(cur, f, u.unit.ID, at)
-	if next == nil {
-		in.stats.Ignored++
-		return nil
-	}
-	if cur == nil || cur.ScanID != in.scan.ID {
-		u.findings++
+	for {
+		if cur != nil && cur.ScanID == in.scan.ID && (f.Status != rampart.StatusFail || cur.Status == rampart.StatusFail) {
+			in.stats.Ignored++
+			return nil
+		}
+		next, evs := rampart.Observe(cur, f, u.unit.ID, at)
+		if next == nil {
+			in.stats.Ignored++
+			return nil
+		}
+		err := in.write(cur, next, evs, u.fresh)
+		if errors.Is(err, errRepeat) {
+			// A fresh unit's finding met twice in the file: decide again
+			// against the row this ingest wrote.
+			if cur, err = in.load(f.FindingID); err != nil {
+				return err
+			}
+			if cur == nil {
+				return fmt.Errorf("finding %s: insert conflicted but no row found", f.FindingID)
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if cur == nil || cur.ScanID != in.scan.ID {
+			u.findings++
+		}
+		break
 	}
 	if u.checks[f.Service] == nil {
 		u.checks[f.Service] = map[string]bool{}
@@ -196,12 +220,46 @@ func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
 	if at.After(u.last) {
 		u.last = at
 	}
-	return in.write(cur, next, evs)
+	return nil
 }
 
-// write appends evs and writes row over old (nil for a new row), as
-// CommitUnit does, and counts the change for the summary tables.
-func (in *Ingest) write(old, row *rampart.Finding, evs []rampart.FindingEvent) error {
+// errRepeat is an insert into a fresh unit that found the row there.
+var errRepeat = errors.New("finding already written by this ingest")
+
+// load reads the finding's row, nil when there is none.
+func (in *Ingest) load(id string) (*rampart.Finding, error) {
+	row, err := scanFinding(in.getRow.QueryRowContext(in.ectx, id))
+	switch {
+	case err == nil:
+		return &row, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("load row: %w", err)
+	}
+}
+
+// write writes row over old (nil for a new row) and appends evs, as
+// CommitUnit does, and counts the change for the summary tables. A new
+// row of a fresh unit is inserted without an upsert and returns errRepeat
+// if the row exists; a seen event only moves scan_id and last_seen_at, so
+// it updates those two columns (and the few indexes that hold them).
+func (in *Ingest) write(old, row *rampart.Finding, evs []rampart.FindingEvent, fresh bool) error {
+	var err error
+	switch {
+	case old == nil && fresh:
+		_, err = in.insert.ExecContext(in.ectx, findingArgs(row)...)
+		if isUniqueViolation(err) {
+			return errRepeat
+		}
+	case old != nil && len(evs) == 1 && evs[0].Type == rampart.EventSeen:
+		_, err = in.touch.ExecContext(in.ectx, row.ScanID, formatTime(row.LastSeenAt), row.FindingID)
+	default:
+		_, err = in.upsert.ExecContext(in.ectx, findingArgs(row)...)
+	}
+	if err != nil {
+		return fmt.Errorf("write finding: %w", err)
+	}
 	for _, ev := range evs {
 		snap, err := encodeSnapshot(ev.Snapshot)
 		if err != nil {
@@ -214,9 +272,6 @@ func (in *Ingest) write(old, row *rampart.Finding, evs []rampart.FindingEvent) e
 			}
 		}
 		in.stats.Count(ev.Type)
-	}
-	if _, err := in.upsert.ExecContext(in.ectx, findingArgs(row)...); err != nil {
-		return fmt.Errorf("write finding: %w", err)
 	}
 	in.sums.add(old, -1)
 	in.sums.add(row, 1)
@@ -254,6 +309,13 @@ func (in *Ingest) unit(account, region string, at time.Time) (*ingestUnit, error
 	}}
 	if _, err := in.insUnit.ExecContext(in.ectx, u.unit.ID, in.scan.ID, in.scan.LandingZoneID, account, region,
 		string(rampart.UnitRunning), formatTime(at), len(in.order)); err != nil {
+		return nil, fmt.Errorf("create unit %s: %w", u.unit.ID, err)
+	}
+	var one int
+	switch err := in.anyRow.QueryRowContext(in.ectx, in.scan.LandingZoneID, account, region).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		u.fresh = true
+	case err != nil:
 		return nil, fmt.Errorf("create unit %s: %w", u.unit.ID, err)
 	}
 	in.units[key] = u
@@ -374,7 +436,7 @@ func (in *Ingest) vanish(u *ingestUnit, at time.Time) error {
 		if next == nil {
 			continue
 		}
-		if err := in.write(&absent[i], next, evs); err != nil {
+		if err := in.write(&absent[i], next, evs, false); err != nil {
 			return err
 		}
 	}
