@@ -49,6 +49,11 @@ type Group struct {
 	// SharedThrottles, for PolicyAdaptive, counts throttling answers on
 	// the landing zone's shared quotas (credential vending, Organizations).
 	SharedThrottles func() uint64
+	// Priority orders the units waiting for a place under
+	// Options.MaxConcurrentUnits: higher first, then first come. Give the
+	// longest units (those on the scan's critical path) the highest, so
+	// they start first and the short ones fill in around them. nil: all 0.
+	Priority func(rampart.ScanUnit) int
 }
 
 // Plan is what one Dispatch call runs.
@@ -135,7 +140,7 @@ func Backoff(base, max time.Duration, retry int, r float64) time.Duration {
 
 // Dispatch implements Dispatcher.
 func (d *Local) Dispatch(ctx context.Context, plan Plan) error {
-	global := make(chan struct{}, d.opts.MaxConcurrentUnits)
+	global := newSlots(d.opts.MaxConcurrentUnits)
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -172,7 +177,7 @@ func (d *Local) Dispatch(ctx context.Context, plan Plan) error {
 					return
 				}
 				defer lzSem.Release()
-				d.runAccount(ctx, units, perAcc, global, failErr)
+				d.runAccount(ctx, units, perAcc, global, g.Priority, failErr)
 			}(units)
 		}
 	}
@@ -180,7 +185,7 @@ func (d *Local) Dispatch(ctx context.Context, plan Plan) error {
 	return errors.Join(errs...)
 }
 
-func (d *Local) runAccount(ctx context.Context, units []rampart.ScanUnit, perAcc int, global chan struct{}, failErr func(error)) {
+func (d *Local) runAccount(ctx context.Context, units []rampart.ScanUnit, perAcc int, global *slots, priority func(rampart.ScanUnit) int, failErr func(error)) {
 	accSem := make(chan struct{}, perAcc)
 	var wg sync.WaitGroup
 	for _, u := range units {
@@ -192,7 +197,11 @@ func (d *Local) runAccount(ctx context.Context, units []rampart.ScanUnit, perAcc
 		go func(u rampart.ScanUnit) {
 			defer wg.Done()
 			defer func() { <-accSem }()
-			if err := d.runUnit(ctx, u, global); err != nil {
+			prio := 0
+			if priority != nil {
+				prio = priority(u)
+			}
+			if err := d.runUnit(ctx, u, global, prio); err != nil {
 				failErr(err)
 			}
 		}(u)
@@ -201,21 +210,21 @@ func (d *Local) runAccount(ctx context.Context, units []rampart.ScanUnit, perAcc
 }
 
 // runUnit runs the attempts of one unit and commits its final result.
-func (d *Local) runUnit(ctx context.Context, u rampart.ScanUnit, global chan struct{}) error {
+func (d *Local) runUnit(ctx context.Context, u rampart.ScanUnit, global *slots, prio int) error {
 	log := d.opts.Logger.With("lz", u.LandingZoneID, "account", u.AccountID, "region", u.Region, "unit", u.ID)
 	var res rampart.UnitResult
 	for attempt := 1; ; attempt++ {
-		if !acquire(ctx, global) {
+		if !global.acquire(ctx, prio) {
 			return fmt.Errorf("dispatch: unit %s: %w", u.ID, ctx.Err())
 		}
 		if err := d.exec.Start(ctx, u, attempt); err != nil {
-			<-global
+			global.release()
 			return fmt.Errorf("dispatch: start unit %s: %w", u.ID, err)
 		}
 		uctx, cancel := context.WithTimeout(ctx, d.opts.UnitTimeout)
 		res = d.exec.Scan(uctx, u, attempt)
 		cancel()
-		<-global
+		global.release()
 		res.Unit.Attempts = attempt
 		if !retryable(res) || attempt > d.opts.UnitRetries {
 			break

@@ -254,3 +254,56 @@ func TestBackoffBounds(t *testing.T) {
 		}
 	}
 }
+
+// orderExec records the order in which units start.
+type orderExec struct {
+	*fakeExec
+	mu     sync.Mutex
+	starts []rampart.ScanUnit
+}
+
+func (o *orderExec) Start(ctx context.Context, u rampart.ScanUnit, attempt int) error {
+	o.mu.Lock()
+	o.starts = append(o.starts, u)
+	o.mu.Unlock()
+	return o.fakeExec.Start(ctx, u, attempt)
+}
+
+func TestPriorityUnitsGetFreeSlotsFirst(t *testing.T) {
+	// One place for six accounts of two units each: once the first unit
+	// holds it, every account's region-0 unit (priority 1) waits with a
+	// region-1 unit (priority 0), and the high ones must all start first.
+	ex := &orderExec{fakeExec: newFakeExec()}
+	ex.hold = 20 * time.Millisecond
+	p := plan(1, 6, 2, 6, 2)
+	p.Groups[0].Priority = func(u rampart.ScanUnit) int {
+		if u.Region == "region-0" {
+			return 1
+		}
+		return 0
+	}
+	d := dispatch.NewLocal(ex, dispatch.Options{MaxConcurrentUnits: 1})
+	if err := d.Dispatch(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.starts) != 12 {
+		t.Fatalf("%d starts, want 12", len(ex.starts))
+	}
+	// The first unit takes the free place whatever its priority; after it,
+	// the high-priority units go before any low one.
+	lastHigh, firstLow := -1, len(ex.starts)
+	for i, u := range ex.starts[1:] {
+		if u.Region == "region-0" {
+			lastHigh = i
+		} else if firstLow == len(ex.starts) {
+			firstLow = i
+		}
+	}
+	if lastHigh > firstLow {
+		var order []string
+		for _, u := range ex.starts {
+			order = append(order, u.AccountID[len(u.AccountID)-1:]+"/"+u.Region)
+		}
+		t.Errorf("a low-priority unit started before a waiting high one: %v", order)
+	}
+}
