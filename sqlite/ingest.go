@@ -408,8 +408,12 @@ func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart
 	return out, nil
 }
 
-// vanish resolves the unit's unobserved, covered, unresolved rows.
+// vanish resolves the unit's unobserved, covered, unresolved rows. A fresh
+// unit has none: every row of its scope was written by this ingest.
 func (in *Ingest) vanish(u *ingestUnit, at time.Time) error {
+	if u.fresh {
+		return nil
+	}
 	rows, err := in.tx.QueryContext(in.ctx, `SELECT `+findingColumns+` FROM findings
 		WHERE landing_zone_id = ? AND account_id = ? AND scope = ? AND resolved_at IS NULL AND scan_id <> ?
 		ORDER BY finding_id`, in.scan.LandingZoneID, u.unit.AccountID, u.unit.Region, in.scan.ID)
