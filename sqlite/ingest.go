@@ -25,7 +25,8 @@ import (
 // checks rather than by the number of findings, because findings of one
 // unit may be spread over the whole file.
 type Ingest struct {
-	// unlock gives back the store's write turn, held for the whole ingest.
+	// unlock gives back the bulk connection and the store's write turn,
+	// held for the whole ingest.
 	unlock func()
 	ctx    context.Context
 	// ectx is ctx without its cancellation, for the per-row statements:
@@ -73,13 +74,8 @@ func (s *Store) BeginIngest(ctx context.Context, scan rampart.Scan) (*Ingest, er
 		scan.StartedAt = s.now()
 	}
 	scan.Status = rampart.UnitRunning
-	unlock, err := s.lockWrite(ctx)
+	tx, unlock, err := s.beginBulk(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: ingest %s: %w", scan.ID, err)
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		unlock()
 		return nil, fmt.Errorf("sqlite: ingest %s: %w", scan.ID, err)
 	}
 	in := &Ingest{unlock: unlock, ctx: ctx, ectx: context.WithoutCancel(ctx), tx: tx, scan: scan, units: map[[2]string]*ingestUnit{}, sums: newSummaryDelta()}
@@ -475,7 +471,13 @@ func (s *Store) ArtifactBySHA256(ctx context.Context, lzID, kindPrefix, sha stri
 // It is the storage limit that `rampart bench ingest` compares the ingest
 // path with, not a way to record findings.
 func (s *Store) BareInsert(ctx context.Context, rows []rampart.Finding) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	tx, done, err := s.beginBulk(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	defer tx.Rollback()
+	if err := func() error {
 		triggers, err := dropSummaryTriggers(ctx, tx)
 		if err != nil {
 			return err
@@ -494,5 +496,8 @@ func (s *Store) BareInsert(ctx context.Context, rows []rampart.Finding) error {
 			sums.add(&rows[i], 1)
 		}
 		return sums.apply(ctx, tx, triggers)
-	})
+	}(); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

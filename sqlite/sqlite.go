@@ -73,7 +73,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	q.Set("_synchronous", "NORMAL")
 	// 64 MiB of page cache per connection (the default is 2 MiB): findings
 	// are keyed by a hash, so bulk writes touch pages all over the indexes.
-	q.Set("_cache_size", "-65536")
+	q.Set("_cache_size", "-"+defaultCacheKiB)
 	// BEGIN IMMEDIATE: a write transaction takes the write lock up front, so
 	// two writers wait on busy_timeout instead of failing on lock upgrade.
 	q.Set("_txlock", "immediate")
@@ -93,6 +93,9 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// defaultCacheKiB is every connection's page cache in KiB (64 MiB).
+const defaultCacheKiB = "65536"
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
