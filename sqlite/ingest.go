@@ -466,38 +466,112 @@ func (s *Store) ArtifactBySHA256(ctx context.Context, lzID, kindPrefix, sha stri
 }
 
 // BareInsert writes rows, which must be new, straight into the findings
-// table in one transaction with a prepared INSERT: no lifecycle, no
-// events; the summary tables are kept in bulk as a bulk ingest keeps them.
-// It is the storage limit that `rampart bench ingest` compares the ingest
-// path with, not a way to record findings.
+// table in one transaction (a BareWriter): no lifecycle, no events.
 func (s *Store) BareInsert(ctx context.Context, rows []rampart.Finding) error {
-	tx, done, err := s.beginBulk(ctx)
+	b, err := s.BeginBare(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer done()
-	defer tx.Rollback()
-	if err := func() error {
-		triggers, err := dropSummaryTriggers(ctx, tx)
-		if err != nil {
-			return err
-		}
-		st, err := tx.PrepareContext(ctx, `INSERT INTO findings (`+findingColumns+`) VALUES (`+placeholders(strings.Count(findingColumns, ",")+1)+`)`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		sums := newSummaryDelta()
-		ectx := context.WithoutCancel(ctx)
-		for i := range rows {
-			if _, err := st.ExecContext(ectx, findingArgs(&rows[i])...); err != nil {
-				return fmt.Errorf("sqlite: bare insert %s: %w", rows[i].FindingID, err)
-			}
-			sums.add(&rows[i], 1)
-		}
-		return sums.apply(ctx, tx, triggers)
-	}(); err != nil {
+	defer b.Rollback()
+	if err := b.Insert(rows); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return b.Commit()
+}
+
+// BareWriter inserts new rows straight into the findings table in one
+// transaction with a prepared INSERT: no lookups, no lifecycle, no events;
+// the summary tables are kept in bulk as a bulk ingest keeps them. It is
+// the storage limit that `rampart bench ingest` compares the ingest path
+// with, not a way to record findings.
+type BareWriter struct {
+	ctx      context.Context
+	ectx     context.Context
+	tx       *sql.Tx
+	done     func()
+	st       *sql.Stmt
+	triggers []string
+	sums     *summaryDelta
+}
+
+// BeginBare starts a BareWriter on the bulk connection. With
+// dropIndexes the findings table's secondary indexes are dropped in the
+// transaction, so that Commit leaves the store WITHOUT them: only for a
+// throwaway store that measures what the indexes cost.
+func (s *Store) BeginBare(ctx context.Context, dropIndexes bool) (*BareWriter, error) {
+	tx, done, err := s.beginBulk(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: bare insert: %w", err)
+	}
+	b := &BareWriter{ctx: ctx, ectx: context.WithoutCancel(ctx), tx: tx, done: done, sums: newSummaryDelta()}
+	fail := func(err error) (*BareWriter, error) {
+		b.Rollback()
+		return nil, fmt.Errorf("sqlite: bare insert: %w", err)
+	}
+	if b.triggers, err = dropSummaryTriggers(ctx, tx); err != nil {
+		return fail(err)
+	}
+	if dropIndexes {
+		rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings' AND sql IS NOT NULL`)
+		if err != nil {
+			return fail(err)
+		}
+		var names []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return fail(err)
+			}
+			names = append(names, n)
+		}
+		rows.Close()
+		for _, n := range names {
+			if _, err := tx.ExecContext(ctx, `DROP INDEX "`+n+`"`); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if b.st, err = tx.PrepareContext(ctx, insertFindingSQL); err != nil {
+		return fail(err)
+	}
+	return b, nil
+}
+
+// Insert writes rows.
+func (b *BareWriter) Insert(rows []rampart.Finding) error {
+	for i := range rows {
+		if _, err := b.st.ExecContext(b.ectx, findingArgs(&rows[i])...); err != nil {
+			return fmt.Errorf("sqlite: bare insert %s: %w", rows[i].FindingID, err)
+		}
+		b.sums.add(&rows[i], 1)
+	}
+	return nil
+}
+
+// Commit writes the summary counts and commits.
+func (b *BareWriter) Commit() error {
+	defer b.Rollback()
+	if err := b.sums.apply(b.ctx, b.tx, b.triggers); err != nil {
+		return fmt.Errorf("sqlite: bare insert: %w", err)
+	}
+	b.st.Close()
+	b.st = nil
+	if err := b.tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: bare insert: commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback abandons the insert; it is safe after Commit.
+func (b *BareWriter) Rollback() {
+	if b.st != nil {
+		b.st.Close()
+		b.st = nil
+	}
+	_ = b.tx.Rollback()
+	if b.done != nil {
+		b.done()
+		b.done = nil
+	}
 }
