@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -441,5 +442,61 @@ func TestSuspendedAccountsAreReportedNotScanned(t *testing.T) {
 		if c.Account == "900000000005" {
 			t.Errorf("call made in the suspended account: %+v", c)
 		}
+	}
+}
+
+// countingStore counts the per-account finding reads of a run (the risk
+// scorer's first-seen lookups).
+type countingStore struct {
+	rampart.Store
+	mu       sync.Mutex
+	accounts map[string]int
+}
+
+func (s *countingStore) ListFindings(ctx context.Context, f rampart.FindingFilter) ([]rampart.Finding, error) {
+	if f.AccountID != "" {
+		s.mu.Lock()
+		s.accounts[f.AccountID]++
+		s.mu.Unlock()
+	}
+	return s.Store.ListFindings(ctx, f)
+}
+
+func TestFirstSeenIsReadOncePerAccountAndStillAgesFindings(t *testing.T) {
+	h := scantest.Start(t, smallEstate(t), scantest.Options{})
+	h.Scan(t)
+	before := map[string]rampart.Finding{}
+	for _, f := range h.Findings(t, rampart.FindingFilter{Statuses: []rampart.Status{rampart.StatusFail}}) {
+		before[f.FindingID] = f
+	}
+	cs := &countingStore{Store: h.Engine.Store, accounts: map[string]int{}}
+	h.Engine.Store = cs
+	h.Clock.Advance(10 * 24 * time.Hour)
+	h.Scan(t)
+
+	// Each account has a global unit and two regional ones: one read each.
+	if len(cs.accounts) == 0 {
+		t.Fatal("no first-seen lookup at all")
+	}
+	for acct, n := range cs.accounts {
+		if n != 1 {
+			t.Errorf("account %s: findings read %d times in one run, want 1", acct, n)
+		}
+	}
+	// The scores still come from the stored first_seen_at: a due date is
+	// first seen + SLA, so it does not move with the second scan.
+	due := 0
+	for _, f := range h.Findings(t, rampart.FindingFilter{Statuses: []rampart.Status{rampart.StatusFail}}) {
+		prev, ok := before[f.FindingID]
+		if !ok || prev.DueAt == nil {
+			continue
+		}
+		due++
+		if f.DueAt == nil || !f.DueAt.Equal(*prev.DueAt) {
+			t.Errorf("%s: due %v after the rescan, was %v", f.FindingID, f.DueAt, prev.DueAt)
+		}
+	}
+	if due == 0 {
+		t.Error("no FAIL finding with a due date: the case tests nothing")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rampart-cspm/rampart"
@@ -72,25 +73,52 @@ func (r *run) result(lr *lzRun, acct rampart.Account, u rampart.ScanUnit, outs [
 	return res
 }
 
+// firstSeenCache holds the first_seen_at of an account's stored findings,
+// loaded by the first of the account's units to need it.
+type firstSeenCache struct {
+	mu     sync.Mutex
+	loaded bool
+	first  map[string]time.Time
+}
+
 // riskInputs returns the risk policy in force and the first_seen_at of the
-// account's stored findings. A failed lookup is logged and scores those
-// findings as new.
+// account's stored findings. The findings are read once per account and
+// run, not once per unit (each read decodes every row of the account):
+// what this run's other units of the account commit meanwhile only adds
+// findings first seen in this run, which score as new either way. A failed
+// lookup is logged, scores this unit's findings as new and is tried again
+// by the account's next unit.
 func (r *run) riskInputs(lr *lzRun, u rampart.ScanUnit) (*risk.Policy, map[string]time.Time) {
 	policy := risk.DefaultPolicy()
 	if r.e.Risk != nil {
 		policy = r.e.Risk.Policy()
+	}
+	key := accountKey(lr.lz.ID, u.AccountID)
+	r.mu.Lock()
+	c, ok := r.firstSeen[key]
+	if !ok {
+		c = &firstSeenCache{}
+		r.firstSeen[key] = c
+	}
+	r.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.loaded {
+		return policy, c.first
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	rows, err := r.e.Store.ListFindings(ctx, rampart.FindingFilter{LandingZoneID: lr.lz.ID, AccountID: u.AccountID})
 	if err != nil {
 		r.e.Logger.Warn("risk: first-seen lookup failed; ages start now", "unit", u.ID, "error", err)
+		return policy, nil
 	}
-	first := make(map[string]time.Time, len(rows))
+	c.first = make(map[string]time.Time, len(rows))
 	for _, f := range rows {
-		first[f.FindingID] = f.FirstSeenAt
+		c.first[f.FindingID] = f.FirstSeenAt
 	}
-	return policy, first
+	c.loaded = true
+	return policy, c.first
 }
 
 func (r *run) putRaw(u rampart.ScanUnit, raw map[string]json.RawMessage) (rampart.Artifact, error) {

@@ -118,7 +118,7 @@ type lzRun struct {
 func (e *Engine) Run(ctx context.Context, lzs []rampart.LandingZone, opts RunOptions) (*Report, error) {
 	e.defaults()
 	rep := &Report{Started: e.Now()}
-	r := &run{e: e, opts: opts, lzs: map[string]*lzRun{}, regions: map[string]*regionCache{}, cfgs: map[string]aws.Config{}}
+	r := newRun(e, opts)
 
 	var plan dispatch.Plan
 	// Landing zones are enumerated concurrently: one whose endpoint is slow
@@ -142,12 +142,16 @@ func (e *Engine) Run(ctx context.Context, lzs []rampart.LandingZone, opts RunOpt
 			continue
 		}
 		r.lzs[lz.ID] = lr
+		for _, u := range lr.units {
+			r.pending[accountKey(u.LandingZoneID, u.AccountID)]++
+		}
 		g := dispatch.Group{
 			LandingZoneID:      lz.ID,
 			MaxAccounts:        lz.MaxConcurrentAccounts,
 			MaxUnitsPerAccount: lz.MaxConcurrentUnitsPerAccount,
 			Units:              lr.units,
 			Policy:             e.RateControl,
+			Priority:           unitPriority,
 		}
 		if st, ok := e.AWS.(interface{ SharedThrottles(profile string) uint64 }); ok {
 			profile := lz.Profile
@@ -180,6 +184,17 @@ func (e *Engine) Run(ctx context.Context, lzs []rampart.LandingZone, opts RunOpt
 	}
 	rep.Finished = e.Now()
 	return rep, derr
+}
+
+// unitPriority puts an account's global unit first when units wait for a
+// place: it runs IAM, whose quota is one bucket per account for the whole
+// account (no region spreads it), so it is the longest unit of an account
+// and the critical path of a scan; regional units fill in around it.
+func unitPriority(u rampart.ScanUnit) int {
+	if u.Region == rampart.GlobalRegion {
+		return 1
+	}
+	return 0
 }
 
 func (e *Engine) defaults() {
@@ -373,15 +388,24 @@ func newScanID(now time.Time) string {
 	return "scan_" + now.Format("20060102T150405Z") + "_" + hex.EncodeToString(b)
 }
 
+func newRun(e *Engine, opts RunOptions) *run {
+	return &run{e: e, opts: opts, lzs: map[string]*lzRun{}, regions: map[string]*regionCache{}, cfgs: map[string]aws.Config{},
+		firstSeen: map[string]*firstSeenCache{}, pending: map[string]int{}}
+}
+
+func accountKey(lzID, accountID string) string { return lzID + "/" + accountID }
+
 // run is the Executor of one Engine.Run.
 type run struct {
 	e    *Engine
 	opts RunOptions
 	lzs  map[string]*lzRun
 
-	mu      sync.Mutex
-	regions map[string]*regionCache // per account
-	cfgs    map[string]aws.Config   // per account: one credential cache
+	mu        sync.Mutex
+	regions   map[string]*regionCache    // per account
+	cfgs      map[string]aws.Config      // per account: one credential cache
+	firstSeen map[string]*firstSeenCache // per landing zone and account
+	pending   map[string]int             // units of an account not committed yet
 }
 
 type regionCache struct {
@@ -411,6 +435,17 @@ func (r *run) Commit(ctx context.Context, res rampart.UnitResult) error {
 	r.mu.Lock()
 	if lr := r.lzs[res.Unit.LandingZoneID]; lr != nil {
 		lr.report.Stats.Add(stats)
+	}
+	// The account's last unit is in: its first-seen times are not needed
+	// any more.
+	key := accountKey(res.Unit.LandingZoneID, res.Unit.AccountID)
+	if n, ok := r.pending[key]; ok {
+		if n <= 1 {
+			delete(r.pending, key)
+			delete(r.firstSeen, key)
+		} else {
+			r.pending[key] = n - 1
+		}
 	}
 	r.mu.Unlock()
 	return nil

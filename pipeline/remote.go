@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/rampart-cspm/rampart"
 	"github.com/rampart-cspm/rampart/dispatch"
 )
@@ -58,5 +56,7 @@ func (e *Engine) AccountExecutor(ctx context.Context, lz rampart.LandingZone, ac
 		LandingZone: lz, Units: map[rampart.UnitState]int{}, UnitErrors: map[rampart.ErrorClass]int{},
 		OpenBySeverity: map[rampart.Severity]int{},
 	}}
-	return &run{e: e, opts: opts, lzs: map[string]*lzRun{lz.ID: lr}, regions: map[string]*regionCache{}, cfgs: map[string]aws.Config{}}, nil
+	r := newRun(e, opts)
+	r.lzs[lz.ID] = lr
+	return r, nil
 }
