@@ -79,8 +79,26 @@ func (s *Store) commitUnit(ctx context.Context, res rampart.UnitResult) (rampart
 			return err
 		}
 		defer upsert.Close()
+		touch, err := tx.PrepareContext(ctx, touchFindingSQL)
+		if err != nil {
+			return err
+		}
+		defer touch.Close()
 		for _, c := range changes {
 			row := c.Row
+			if len(c.Events) == 1 && c.Events[0].Type == rampart.EventSeen && cur[row.FindingID] != nil {
+				// Seen moves scan_id and last_seen_at only: two columns
+				// (and the few indexes holding them), not the whole row.
+				if _, err := insEvent.ExecContext(ctx, row.FindingID, string(rampart.EventSeen), formatTime(c.Events[0].At),
+					c.Events[0].ScanID, c.Events[0].UnitID, nil); err != nil {
+					return fmt.Errorf("append seen event of finding %s: %w", row.FindingID, err)
+				}
+				stats.Count(rampart.EventSeen)
+				if _, err := touch.ExecContext(ctx, row.ScanID, formatTime(row.LastSeenAt), row.FindingID); err != nil {
+					return fmt.Errorf("write finding %s: %w", row.FindingID, err)
+				}
+				continue
+			}
 			for _, ev := range c.Events {
 				snap, err := encodeSnapshot(ev.Snapshot)
 				if err != nil {

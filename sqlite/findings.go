@@ -20,6 +20,10 @@ const findingColumns = `finding_id, scan_id, landing_zone_id, account_id, accoun
 	sources, risk_level, public, data_sensitivity, privileged, compensating_controls, owner_source, due_at,
 	context, muted, mute_reason`
 
+// touchFindingSQL is a seen event's write: the scan that saw the finding
+// and when.
+const touchFindingSQL = `UPDATE findings SET scan_id = ?, last_seen_at = ? WHERE finding_id = ?`
+
 // insertFindingSQL inserts a row that must be new.
 const insertFindingSQL = `INSERT INTO findings (` + findingColumns + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,

@@ -106,7 +106,7 @@ func (s *Store) BeginIngest(ctx context.Context, scan rampart.Scan) (*Ingest, er
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", eventBatch), ", ")},
 		{&in.upsert, upsertFindingSQL},
 		{&in.insert, insertFindingSQL},
-		{&in.touch, `UPDATE findings SET scan_id = ?, last_seen_at = ? WHERE finding_id = ?`},
+		{&in.touch, touchFindingSQL},
 		{&in.anyRow, `SELECT 1 FROM findings WHERE landing_zone_id = ? AND account_id = ? AND scope = ? LIMIT 1`},
 		{&in.insUnit, `INSERT INTO scan_units (id, scan_id, landing_zone_id, account_id, region, state, error_class,
 			error, attempts, started_at, finished_at, services, findings, seq)
