@@ -390,3 +390,36 @@ func TestIngestSeenMovesLastSeenOnly(t *testing.T) {
 		t.Fatalf("reindex changed rows:\n%+v\n%+v", after, re)
 	}
 }
+
+// Bytes that are not UTF-8 (a CSV from an old tool) are stored as Reindex
+// reads them back from the event: the row and its replay agree.
+func TestIngestInvalidUTF8ReindexesIdentically(t *testing.T) {
+	ctx := context.Background()
+	s, g := env(t)
+	header := "PROVIDER;ACCOUNT_UID;REGION;CHECK_ID;CHECK_TITLE;STATUS;STATUS_EXTENDED;SEVERITY;SERVICE_NAME;RESOURCE_TYPE;RESOURCE_UID;RESOURCE_NAME;TIMESTAMP;MUTED\n"
+	row := "aws;111122223333;eu-west-1;s3_bucket_default_encryption;Bucket \xff\xfe title;FAIL;caf\xe9 latin-1;high;s3;AwsS3Bucket;arn:aws:s3:::b\xe9;b\xe9;2026-04-01 12:00:00;False\n"
+	p := filepath.Join(t.TempDir(), "prowler-output.csv")
+	if err := os.WriteFile(p, []byte(header+row), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.File(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.ListFindings(ctx, rampart.FindingFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before) != 1 {
+		t.Fatalf("%d findings, want 1", len(before))
+	}
+	if _, err := s.Reindex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.ListFindings(ctx, rampart.FindingFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(before, after) {
+		t.Fatalf("reindex changed the row:\n%+v\n%+v", before, after)
+	}
+}

@@ -111,7 +111,7 @@ func (s *Store) commitUnit(ctx context.Context, res rampart.UnitResult) (rampart
 				if snap != nil {
 					// Write exactly what Reindex will read back from the
 					// event, so that both paths give identical rows.
-					if row, err = decodeSnapshot(sql.NullString{String: snap.(string), Valid: true}); err != nil {
+					if row, err = snapshotRow(ev.Snapshot, snap); err != nil {
 						return err
 					}
 				}

@@ -241,6 +241,20 @@ func (in *Ingest) load(id string) (*rampart.Finding, error) {
 // if the row exists; a seen event only moves scan_id and last_seen_at, so
 // it updates those two columns (and the few indexes that hold them).
 func (in *Ingest) write(old, row *rampart.Finding, evs []rampart.FindingEvent, fresh bool) error {
+	snaps := make([]any, len(evs))
+	for i, ev := range evs {
+		snap, err := encodeSnapshot(ev.Snapshot)
+		if err != nil {
+			return err
+		}
+		snaps[i] = snap
+		if snap != nil {
+			// The row Reindex will read back from this event.
+			if row, err = snapshotRow(ev.Snapshot, snap); err != nil {
+				return err
+			}
+		}
+	}
 	var err error
 	switch {
 	case old == nil && fresh:
@@ -256,12 +270,8 @@ func (in *Ingest) write(old, row *rampart.Finding, evs []rampart.FindingEvent, f
 	if err != nil {
 		return fmt.Errorf("write finding: %w", err)
 	}
-	for _, ev := range evs {
-		snap, err := encodeSnapshot(ev.Snapshot)
-		if err != nil {
-			return err
-		}
-		in.events = append(in.events, ev.FindingID, string(ev.Type), formatTime(ev.At), ev.ScanID, ev.UnitID, snap)
+	for i, ev := range evs {
+		in.events = append(in.events, ev.FindingID, string(ev.Type), formatTime(ev.At), ev.ScanID, ev.UnitID, snaps[i])
 		if in.nEvents++; in.nEvents == eventBatch {
 			if err := in.flushEvents(); err != nil {
 				return err
