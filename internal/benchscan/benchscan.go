@@ -13,8 +13,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rampart-cspm/rampart"
@@ -42,6 +44,9 @@ type Options struct {
 	Policies []string
 	// Log receives progress lines; nil discards.
 	Log io.Writer
+	// CPUProfile, when set, receives a pprof CPU profile of the
+	// ground-truth scan (the unthrottled one, whose makespan is the floor).
+	CPUProfile io.Writer
 }
 
 // BenchQuotas are the benchmark's quotas: AWS's documented defaults
@@ -83,13 +88,24 @@ type PolicyResult struct {
 	UnitsPartial    int     `json:"units_partial"`
 	FindingsMissing int     `json:"findings_missing"`
 	Calls           int     `json:"calls"`
+	// RatioToFloor is the makespan over max(lower bound, floor): how far
+	// the policy is from the best this machine could do on this estate.
+	RatioToFloor float64 `json:"ratio_to_max_bound_floor"`
 }
 
 // Result is the benchmark's outcome.
 type Result struct {
 	LowerBoundS float64 `json:"lower_bound_s"`
 	// Bottleneck names the bucket that sets the bound.
-	Bottleneck string         `json:"bottleneck"`
+	Bottleneck string `json:"bottleneck"`
+	// FloorS is the measured makespan of the same estate scanned with the
+	// same dispatcher and nothing throttled (every quota ×10⁶): what the
+	// scan costs on this machine without any quota (CPU, the simulator,
+	// the store). No policy can beat it here, whatever the bound says. It
+	// is the smaller of FloorRunsS: the ground-truth scan before the
+	// policies and the same scan again after them.
+	FloorS     float64        `json:"floor_s"`
+	FloorRunsS []float64      `json:"floor_runs_s"`
 	Estate     string         `json:"estate"`
 	Findings   int            `json:"ground_truth_findings"`
 	Policies   []PolicyResult `json:"policies"`
@@ -186,7 +202,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	fmt.Fprintf(o.Log, "ground truth: clean scan without throttling\n")
 	huge := *o.Quotas
 	huge.Scale = 1e6
-	truth, err := runOnce(ctx, src, &huge, o.Latency, Policies[3], 64, filepath.Join(dir, "truth"))
+	if o.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
+			return nil, fmt.Errorf("bench: cpu profile: %w", err)
+		}
+	}
+	truth, err := runOnce(ctx, src, &huge, o.Latency, Policies[3], maxUnits, filepath.Join(dir, "truth"))
+	if o.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bench: ground-truth scan: %w", err)
 	}
@@ -228,6 +252,30 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			fmt.Fprintf(o.Log, "policy %s: the run reported errors (units counted as failed), first: %s\n", p.Name, first)
 		}
 		res.Policies = append(res.Policies, pr)
+	}
+
+	// The floor: the unthrottled scan once more, after the policies, and
+	// the faster of the two. Load from other work on the machine comes and
+	// goes; the smaller floor is the stricter yardstick.
+	floor := truth.makespan.Seconds()
+	res.FloorRunsS = []float64{round(floor)}
+	if len(res.Policies) > 0 {
+		fmt.Fprintf(o.Log, "floor: the unthrottled scan again\n")
+		again, err := runOnce(ctx, src, &huge, o.Latency, Policies[3], maxUnits, filepath.Join(dir, "floor"))
+		if err != nil {
+			return nil, fmt.Errorf("bench: second unthrottled scan: %w", err)
+		}
+		if again.runErr != nil || again.failed+again.partial > 0 {
+			return nil, fmt.Errorf("bench: second unthrottled scan lost %d units, %d partial: %v", again.failed, again.partial, again.runErr)
+		}
+		res.FloorRunsS = append(res.FloorRunsS, round(again.makespan.Seconds()))
+		floor = min(floor, again.makespan.Seconds())
+	}
+	res.FloorS = round(floor)
+	for i := range res.Policies {
+		if best := max(bound, floor); best > 0 {
+			res.Policies[i].RatioToFloor = round(res.Policies[i].MakespanS / best)
+		}
 	}
 	return res, nil
 }
@@ -272,10 +320,11 @@ var throttleCodes = map[string]bool{
 }
 
 // runOnce scans a fresh simulator of src with quotas under policy p.
-// maxUnits caps units in flight across landing zones during the policy
-// runs: high enough that no policy is held back by it. (The ground-truth
-// run uses 64: with nothing throttled, hundreds of units commit at once and
-// SQLite's 10s busy timeout can run out.)
+// maxUnits caps units in flight across landing zones, in every run (the
+// ground truth included, so that its makespan is a floor measured under
+// the same caps): high enough that no policy is held back by it, with
+// room for every account's global unit (given the first places) and
+// regional units beside them.
 const maxUnits = 160
 
 func runOnce(ctx context.Context, src string, quotas *awssim.Quotas, lat awssim.Latency, p Policy, units int, dir string) (*outcome, error) {
@@ -325,8 +374,17 @@ func runOnce(ctx context.Context, src string, quotas *awssim.Quotas, lat awssim.
 		DispatchOptions: dispatch.Options{MaxConcurrentUnits: units, UnitTimeout: cfg.Scan.UnitTimeout, UnitRetries: cfg.Scan.UnitRetries},
 		RateControl:     p.Dispatch,
 	}
+	var (
+		mu      sync.Mutex
+		timings []unitTiming
+	)
 	start := time.Now()
-	rep, err := e.Run(ctx, cfg.LandingZones, pipeline.RunOptions{})
+	rep, err := e.Run(ctx, cfg.LandingZones, pipeline.RunOptions{OnUnit: func(res rampart.UnitResult) {
+		mu.Lock()
+		timings = append(timings, unitTiming{global: res.Unit.Region == rampart.GlobalRegion, started: res.Unit.StartedAt,
+			scanned: res.Unit.FinishedAt, committed: time.Now()})
+		mu.Unlock()
+	}})
 	took := time.Since(start)
 	if rep == nil {
 		return nil, err
@@ -341,29 +399,8 @@ func runOnce(ctx context.Context, src string, quotas *awssim.Quotas, lat awssim.
 		out.failed += lr.Units[rampart.UnitFailed] + lr.Units[rampart.UnitPending] + lr.Units[rampart.UnitRunning]
 		out.partial += lr.Units[rampart.UnitPartial]
 	}
-	first, last := map[string]time.Time{}, map[string]time.Time{}
-	for _, c := range sim.Calls() {
-		if c.Service == "iam" {
-			if f, ok := first[c.Account]; !ok || c.Start.Before(f) {
-				first[c.Account] = c.Start
-			}
-			if c.End.After(last[c.Account]) {
-				last[c.Account] = c.End
-			}
-		}
-	}
 	if os.Getenv("BENCH_DEBUG") != "" {
-		var fs, ls []float64
-		for a := range first {
-			fs = append(fs, first[a].Sub(start).Seconds())
-			ls = append(ls, last[a].Sub(first[a]).Seconds())
-		}
-		sort.Float64s(fs)
-		sort.Float64s(ls)
-		if len(fs) > 0 {
-			fmt.Fprintf(os.Stderr, "  iam first call: min %.2f median %.2f max %.2f; iam duration: min %.2f median %.2f max %.2f\n",
-				fs[0], fs[len(fs)/2], fs[len(fs)-1], ls[0], ls[len(ls)/2], ls[len(ls)-1])
-		}
+		debugTimeline(os.Stderr, start, took, timings, sim.Calls())
 	}
 	for _, c := range sim.Calls() {
 		out.calls++
@@ -379,6 +416,68 @@ func runOnce(ctx context.Context, src string, quotas *awssim.Quotas, lat awssim.
 		out.fails[f.FindingID] = true
 	}
 	return out, nil
+}
+
+// unitTiming is when one unit started scanning, finished scanning and
+// was committed.
+type unitTiming struct {
+	global                      bool
+	started, scanned, committed time.Time
+}
+
+// debugTimeline prints, for global and regional units, quantiles of when
+// they started, how long they scanned and how long their results took to
+// commit, then when each account's IAM phase began and how long it took
+// (from the simulator's call log): where a makespan went.
+func debugTimeline(w io.Writer, start time.Time, took time.Duration, units []unitTiming, calls []awssim.Call) {
+	q := func(xs []float64) string {
+		if len(xs) == 0 {
+			return "-"
+		}
+		sort.Float64s(xs)
+		return fmt.Sprintf("%.2f/%.2f/%.2f/%.2f", xs[0], xs[len(xs)/2], xs[len(xs)*9/10], xs[len(xs)-1])
+	}
+	fmt.Fprintf(w, "  run %.2fs; seconds as min/median/p90/max\n", took.Seconds())
+	for _, global := range []bool{true, false} {
+		var started, scan, commit []float64
+		for _, u := range units {
+			if u.global == global {
+				started = append(started, u.started.Sub(start).Seconds())
+				scan = append(scan, u.scanned.Sub(u.started).Seconds())
+				commit = append(commit, u.committed.Sub(u.scanned).Seconds())
+			}
+		}
+		kind := "regional"
+		if global {
+			kind = "global"
+		}
+		fmt.Fprintf(w, "  %s units (%d): started %s, scanned in %s, committed after %s\n", kind, len(started), q(started), q(scan), q(commit))
+	}
+	first, last := map[string]time.Time{}, map[string]time.Time{}
+	for _, c := range calls {
+		if c.Service != "iam" {
+			continue
+		}
+		if f, ok := first[c.Account]; !ok || c.Start.Before(f) {
+			first[c.Account] = c.Start
+		}
+		if c.End.After(last[c.Account]) {
+			last[c.Account] = c.End
+		}
+	}
+	var fs, ls []float64
+	for a := range first {
+		fs = append(fs, first[a].Sub(start).Seconds())
+		ls = append(ls, last[a].Sub(first[a]).Seconds())
+	}
+	fmt.Fprintf(w, "  IAM per account: first call %s, phase %s\n", q(fs), q(ls))
+	throttled := map[string]int{}
+	for _, c := range calls {
+		if throttleCodes[c.ErrorCode] {
+			throttled[c.Service]++
+		}
+	}
+	fmt.Fprintf(w, "  throttled calls by service: %v\n", throttled)
 }
 
 // writeConfig writes rampart.yaml and AWS credential files for estate.
