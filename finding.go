@@ -3,8 +3,8 @@ package rampart
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -150,12 +150,22 @@ type Finding struct {
 // FindingID returns the stable ID of a finding: a hash of the dedup key
 // cloud_provider + landing_zone_id + account_id + region + service +
 // resource_id + control_id. Never dedupe on less.
+//
+// The hash is SHA-256 of each part written as "<len>:<part>|" (the length
+// in bytes, in decimal), in that order; the ID is the first 32 hex digits.
 func FindingID(cloud, lz, account, region, service, resourceID, controlID string) string {
-	h := sha256.New()
-	for _, p := range []string{cloud, lz, account, region, service, resourceID, controlID} {
-		fmt.Fprintf(h, "%d:%s|", len(p), p)
+	var buf [512]byte // most keys fit: no allocation but the ID
+	b := buf[:0]
+	for _, p := range [...]string{cloud, lz, account, region, service, resourceID, controlID} {
+		b = strconv.AppendInt(b, int64(len(p)), 10)
+		b = append(b, ':')
+		b = append(b, p...)
+		b = append(b, '|')
 	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
+	sum := sha256.Sum256(b)
+	var id [32]byte
+	hex.Encode(id[:], sum[:16])
+	return string(id[:])
 }
 
 // ComputeID sets f.FindingID from f's dedup key and returns it.
