@@ -140,7 +140,7 @@ func Backoff(base, max time.Duration, retry int, r float64) time.Duration {
 
 // Dispatch implements Dispatcher.
 func (d *Local) Dispatch(ctx context.Context, plan Plan) error {
-	global := newSlots(d.opts.MaxConcurrentUnits)
+	global := NewSlots(d.opts.MaxConcurrentUnits)
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -185,7 +185,7 @@ func (d *Local) Dispatch(ctx context.Context, plan Plan) error {
 	return errors.Join(errs...)
 }
 
-func (d *Local) runAccount(ctx context.Context, units []rampart.ScanUnit, perAcc int, global *slots, priority func(rampart.ScanUnit) int, failErr func(error)) {
+func (d *Local) runAccount(ctx context.Context, units []rampart.ScanUnit, perAcc int, global *Slots, priority func(rampart.ScanUnit) int, failErr func(error)) {
 	accSem := make(chan struct{}, perAcc)
 	var wg sync.WaitGroup
 	for _, u := range units {
@@ -210,21 +210,21 @@ func (d *Local) runAccount(ctx context.Context, units []rampart.ScanUnit, perAcc
 }
 
 // runUnit runs the attempts of one unit and commits its final result.
-func (d *Local) runUnit(ctx context.Context, u rampart.ScanUnit, global *slots, prio int) error {
+func (d *Local) runUnit(ctx context.Context, u rampart.ScanUnit, global *Slots, prio int) error {
 	log := d.opts.Logger.With("lz", u.LandingZoneID, "account", u.AccountID, "region", u.Region, "unit", u.ID)
 	var res rampart.UnitResult
 	for attempt := 1; ; attempt++ {
-		if !global.acquire(ctx, prio) {
+		if !global.Acquire(ctx, prio) {
 			return fmt.Errorf("dispatch: unit %s: %w", u.ID, ctx.Err())
 		}
 		if err := d.exec.Start(ctx, u, attempt); err != nil {
-			global.release()
+			global.Release()
 			return fmt.Errorf("dispatch: start unit %s: %w", u.ID, err)
 		}
 		uctx, cancel := context.WithTimeout(ctx, d.opts.UnitTimeout)
 		res = d.exec.Scan(uctx, u, attempt)
 		cancel()
-		global.release()
+		global.Release()
 		res.Unit.Attempts = attempt
 		if !retryable(res) || attempt > d.opts.UnitRetries {
 			break

@@ -6,19 +6,21 @@ import (
 	"sync"
 )
 
-// slots is the cap on units in flight across landing zones: a counting
-// semaphore whose waiters are served by priority (highest first), then in
-// the order they arrived. It is how the units on a scan's critical path
-// (an account's global unit, bound by the account's IAM quota) get a place
-// before the short regional units that can fill the gaps around them.
-type slots struct {
+// Slots is a counting semaphore whose waiters are served by priority
+// (highest first), then in the order they arrived. Local uses one as the
+// cap on units in flight across landing zones: it is how the units on a
+// scan's critical path (an account's global unit, bound by the account's
+// IAM quota) get a place before the short regional units that can fill
+// the gaps around them. Safe for concurrent use.
+type Slots struct {
 	mu      sync.Mutex
 	free    int
 	seq     uint64
 	waiters slotQueue
 }
 
-func newSlots(n int) *slots { return &slots{free: n} }
+// NewSlots returns n free slots.
+func NewSlots(n int) *Slots { return &Slots{free: n} }
 
 type slotWaiter struct {
 	prio  int
@@ -27,10 +29,9 @@ type slotWaiter struct {
 	index int           // position in the queue; -1 once granted
 }
 
-// acquire takes a slot for a unit of priority prio, waiting behind the
-// waiters of higher or equal priority that came first; false when ctx
-// ends first.
-func (s *slots) acquire(ctx context.Context, prio int) bool {
+// Acquire takes a slot at priority prio, waiting behind the waiters of
+// higher or equal priority that came first; false when ctx ends first.
+func (s *Slots) Acquire(ctx context.Context, prio int) bool {
 	s.mu.Lock()
 	if ctx.Err() != nil {
 		s.mu.Unlock()
@@ -56,14 +57,14 @@ func (s *slots) acquire(ctx context.Context, prio int) bool {
 			return false
 		}
 		s.mu.Unlock()
-		s.release() // granted while ctx ended: hand it on
+		s.Release() // granted while ctx ended: hand it on
 		return false
 	}
 }
 
-// release returns a slot: to the first waiter by priority, else to the
+// Release returns a slot: to the first waiter by priority, else to the
 // pool.
-func (s *slots) release() {
+func (s *Slots) Release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.waiters) == 0 {

@@ -8,7 +8,7 @@ import (
 )
 
 // queued waits until s has n waiters (goroutines started by the test).
-func queued(t *testing.T, s *slots, n int) {
+func queued(t *testing.T, s *Slots, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -26,9 +26,9 @@ func queued(t *testing.T, s *slots, n int) {
 }
 
 func TestSlotsServeHighestPriorityThenFirstCome(t *testing.T) {
-	s := newSlots(2)
+	s := NewSlots(2)
 	ctx := context.Background()
-	if !s.acquire(ctx, 0) || !s.acquire(ctx, 0) {
+	if !s.Acquire(ctx, 0) || !s.Acquire(ctx, 0) {
 		t.Fatal("free slots refused")
 	}
 	// Waiters arrive in this order; they must be served by priority, and
@@ -44,7 +44,7 @@ func TestSlotsServeHighestPriorityThenFirstCome(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !s.acquire(ctx, a.prio) {
+			if !s.Acquire(ctx, a.prio) {
 				t.Errorf("%s refused", a.name)
 				return
 			}
@@ -55,7 +55,7 @@ func TestSlotsServeHighestPriorityThenFirstCome(t *testing.T) {
 		queued(t, s, i+1)
 	}
 	for i := range arrivals {
-		s.release()
+		s.Release()
 		// Each release grants exactly one waiter.
 		for {
 			mu.Lock()
@@ -76,21 +76,21 @@ func TestSlotsServeHighestPriorityThenFirstCome(t *testing.T) {
 	}
 	// Two slots are still held (by the last two grants); releasing them
 	// makes both free again with nobody waiting.
-	s.release()
-	s.release()
+	s.Release()
+	s.Release()
 	if s.free != 2 || len(s.waiters) != 0 {
 		t.Errorf("free %d, waiters %d; want 2, 0", s.free, len(s.waiters))
 	}
 }
 
 func TestSlotsCancelledWaiterLeavesQueue(t *testing.T) {
-	s := newSlots(1)
-	if !s.acquire(context.Background(), 0) {
+	s := NewSlots(1)
+	if !s.Acquire(context.Background(), 0) {
 		t.Fatal("free slot refused")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan bool)
-	go func() { done <- s.acquire(ctx, 3) }()
+	go func() { done <- s.Acquire(ctx, 3) }()
 	queued(t, s, 1)
 	cancel()
 	if <-done {
@@ -99,11 +99,11 @@ func TestSlotsCancelledWaiterLeavesQueue(t *testing.T) {
 	if len(s.waiters) != 0 {
 		t.Fatalf("cancelled waiter still queued")
 	}
-	s.release()
+	s.Release()
 	if s.free != 1 {
 		t.Errorf("free = %d after release, want 1 (no slot lost to the cancelled waiter)", s.free)
 	}
-	if s.acquire(ctx, 0) {
+	if s.Acquire(ctx, 0) {
 		t.Error("acquire with a done context succeeded")
 	}
 }

@@ -500,3 +500,64 @@ func TestFirstSeenIsReadOncePerAccountAndStillAgesFindings(t *testing.T) {
 		t.Error("no FAIL finding with a due date: the case tests nothing")
 	}
 }
+
+// concurrentCommits counts the units committing at once. The first
+// commit waits (up to a second) for another one to start, so that
+// commits overlap whenever nothing stops them.
+type concurrentCommits struct {
+	rampart.Store
+	mu        sync.Mutex
+	now, most int
+	first     sync.Once
+	second    chan struct{}
+}
+
+func (s *concurrentCommits) CommitUnit(ctx context.Context, res rampart.UnitResult) (rampart.CommitStats, error) {
+	s.mu.Lock()
+	s.now++
+	s.most = max(s.most, s.now)
+	if s.now == 2 {
+		select {
+		case <-s.second:
+		default:
+			close(s.second)
+		}
+	}
+	s.mu.Unlock()
+	s.first.Do(func() {
+		select {
+		case <-s.second:
+		case <-time.After(time.Second):
+		}
+	})
+	defer func() {
+		s.mu.Lock()
+		s.now--
+		s.mu.Unlock()
+	}()
+	return s.Store.CommitUnit(ctx, res)
+}
+
+func TestMaxConcurrentCommits(t *testing.T) {
+	for _, tc := range []struct {
+		cap     int
+		wantMax func(int) bool
+	}{
+		{0, func(n int) bool { return n > 1 }}, // no cap: results commit side by side
+		{1, func(n int) bool { return n == 1 }},
+	} {
+		h := scantest.Start(t, smallEstate(t), scantest.Options{})
+		cs := &concurrentCommits{Store: h.Engine.Store, second: make(chan struct{})}
+		h.Engine.Store = cs
+		h.Engine.MaxConcurrentCommits = tc.cap
+		rep := h.Scan(t)
+		if !tc.wantMax(cs.most) {
+			t.Errorf("MaxConcurrentCommits %d: %d units committed at once", tc.cap, cs.most)
+		}
+		for _, lr := range rep.LandingZones {
+			if n := lr.Units[rampart.UnitPending] + lr.Units[rampart.UnitRunning]; n > 0 {
+				t.Errorf("MaxConcurrentCommits %d: lz %s left %d units uncommitted", tc.cap, lr.LandingZone.ID, n)
+			}
+		}
+	}
+}

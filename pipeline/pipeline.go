@@ -70,6 +70,15 @@ type Engine struct {
 	// RateControl is each landing zone's dispatch policy:
 	// dispatch.PolicyAdaptive or dispatch.PolicyFixed ("" = fixed).
 	RateControl string
+	// MaxConcurrentCommits caps the units committing to Store at once
+	// (0: no cap). Set it to 1 for a store with a single writer (SQLite):
+	// its writes queue first come, first served, so a unit about to start
+	// (Store.MarkUnitRunning) would otherwise wait behind every result
+	// already queued, and an account's global unit, the scan's critical
+	// path, would start seconds late. With the cap, units waiting to
+	// commit queue here instead, global units first, and a unit's start
+	// waits for one commit at most.
+	MaxConcurrentCommits int
 }
 
 // RunOptions select what a run scans.
@@ -389,8 +398,12 @@ func newScanID(now time.Time) string {
 }
 
 func newRun(e *Engine, opts RunOptions) *run {
-	return &run{e: e, opts: opts, lzs: map[string]*lzRun{}, regions: map[string]*regionCache{}, cfgs: map[string]aws.Config{},
+	r := &run{e: e, opts: opts, lzs: map[string]*lzRun{}, regions: map[string]*regionCache{}, cfgs: map[string]aws.Config{},
 		firstSeen: map[string]*firstSeenCache{}, pending: map[string]int{}}
+	if e.MaxConcurrentCommits > 0 {
+		r.commits = dispatch.NewSlots(e.MaxConcurrentCommits)
+	}
+	return r
 }
 
 func accountKey(lzID, accountID string) string { return lzID + "/" + accountID }
@@ -406,6 +419,7 @@ type run struct {
 	cfgs      map[string]aws.Config      // per account: one credential cache
 	firstSeen map[string]*firstSeenCache // per landing zone and account
 	pending   map[string]int             // units of an account not committed yet
+	commits   *dispatch.Slots            // Engine.MaxConcurrentCommits; nil: no cap
 }
 
 type regionCache struct {
@@ -428,6 +442,12 @@ func (r *run) Start(ctx context.Context, u rampart.ScanUnit, attempt int) error 
 
 // Commit implements dispatch.Executor.
 func (r *run) Commit(ctx context.Context, res rampart.UnitResult) error {
+	if r.commits != nil {
+		if !r.commits.Acquire(ctx, unitPriority(res.Unit)) {
+			return fmt.Errorf("commit unit %s: %w", res.Unit.ID, ctx.Err())
+		}
+		defer r.commits.Release()
+	}
 	stats, err := r.e.Store.CommitUnit(ctx, res)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	"github.com/rampart-cspm/rampart/dispatch"
 	"github.com/rampart-cspm/rampart/mutelist"
 	"github.com/rampart-cspm/rampart/pipeline"
+	"github.com/rampart-cspm/rampart/sqlite"
 )
 
 const defaultDataDir = "./rampart-data"
@@ -229,6 +230,11 @@ func (a *app) newEngine(ctx context.Context, cfg *config.Config, dataDir string,
 			UnitRetries:        cfg.Scan.UnitRetries,
 		},
 		RateControl: dispatchPolicyOf(cfg.Scan.RateControl),
+	}
+	if _, ok := store.(*sqlite.Store); ok {
+		// One writer: commits queue in the engine, global units first, so
+		// marking a unit running never waits behind a queue of results.
+		e.MaxConcurrentCommits = 1
 	}
 	// scan.prowler: Prowler runs in every unit when configured or on PATH.
 	if e.Externals, err = prowlerExternals(cfg.Scan.Prowler, exec.LookPath); err != nil {
