@@ -322,10 +322,12 @@ var throttleCodes = map[string]bool{
 // runOnce scans a fresh simulator of src with quotas under policy p.
 // maxUnits caps units in flight across landing zones, in every run (the
 // ground truth included, so that its makespan is a floor measured under
-// the same caps): high enough that no policy is held back by it, with
-// room for every account's global unit (given the first places) and
-// regional units beside them.
-const maxUnits = 160
+// the same caps). It is the default estate's 120 accounts times the 2
+// units per account each may run (max_concurrent_units_per_account), so it
+// holds no policy back: at 160, the global units of the last accounts the
+// adaptive gates admitted waited up to 3 s for a place held by regional
+// units, and every account's IAM phase is the critical path.
+const maxUnits = 240
 
 func runOnce(ctx context.Context, src string, quotas *awssim.Quotas, lat awssim.Latency, p Policy, units int, dir string) (*outcome, error) {
 	estate, err := awssim.ParseEstate([]byte(src), "bench.yaml")
@@ -373,6 +375,9 @@ func runOnce(ctx context.Context, src string, quotas *awssim.Quotas, lat awssim.
 		Classify: awsclient.Classify, HomeRegion: "us-east-1", Logger: slog.New(slog.DiscardHandler),
 		DispatchOptions: dispatch.Options{MaxConcurrentUnits: units, UnitTimeout: cfg.Scan.UnitTimeout, UnitRetries: cfg.Scan.UnitRetries},
 		RateControl:     p.Dispatch,
+		// SQLite has one writer: commits queue in the engine, global units
+		// first, so that starting a unit never waits behind them.
+		MaxConcurrentCommits: 1,
 	}
 	var (
 		mu      sync.Mutex
