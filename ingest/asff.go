@@ -139,3 +139,15 @@ func (a *ASFFReader) Next() (Record, error) {
 	}
 	return Record{Finding: f, Time: x.time, Muted: x.muted, Number: a.n, Offset: off}, nil
 }
+
+// expectArray reads the opening '[' of a JSON array.
+func expectArray(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return truncated(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("want a JSON array of records, found %v", tok)
+	}
+	return nil
+}

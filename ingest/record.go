@@ -149,7 +149,11 @@ type raw struct {
 	severityID                                         int
 	muted                                              bool
 	compliance                                         map[string][]string
-	time                                               time.Time
+	// mapped: the reader chose framework and requirement itself (with
+	// primaryMapping) instead of handing over compliance.
+	mapped                 bool
+	framework, requirement string
+	time                   time.Time
 }
 
 // normalize maps r into the shared schema or says which field is wrong.
@@ -220,7 +224,11 @@ func normalize(r *raw, opts Options) (rampart.Finding, error) {
 	if f.ResourceName == "" {
 		f.ResourceName = f.ResourceID
 	}
-	f.Framework, f.RequirementID = PrimaryMapping(r.compliance)
+	if r.mapped {
+		f.Framework, f.RequirementID = r.framework, r.requirement
+	} else {
+		f.Framework, f.RequirementID = PrimaryMapping(r.compliance)
+	}
 	f.ComputeID()
 	return f, nil
 }
@@ -228,6 +236,18 @@ func normalize(r *raw, opts Options) (rampart.Finding, error) {
 // severity reads the severity name, or the OCSF severity_id when the name
 // is absent or unknown.
 func severity(name string, id int) (rampart.Severity, error) {
+	switch name { // the spellings Prowler writes, without allocating
+	case "Critical", "critical":
+		return rampart.SeverityCritical, nil
+	case "High", "high":
+		return rampart.SeverityHigh, nil
+	case "Medium", "medium":
+		return rampart.SeverityMedium, nil
+	case "Low", "low":
+		return rampart.SeverityLow, nil
+	case "Informational", "informational":
+		return rampart.SeverityInformational, nil
+	}
 	if name != "" {
 		if s, err := rampart.ParseSeverity(name); err == nil {
 			return s, nil
@@ -251,41 +271,65 @@ func severity(name string, id int) (rampart.Severity, error) {
 	return "", fmt.Errorf("unknown severity %q (want Informational, Low, Medium, High or Critical)", name)
 }
 
-// fallbackFrameworks follow CIS in the choice of the primary mapping.
-var fallbackFrameworks = []string{"PCI", "SOC2", "NIST-800-53", "ISO27001"}
+// primaryFamilies are the framework name prefixes PrimaryMapping prefers,
+// in order.
+var primaryFamilies = []string{"CIS-", "PCI", "SOC2", "NIST-800-53", "ISO27001"}
 
 // PrimaryMapping picks the framework and requirement a finding shows from
 // Prowler's compliance map: CIS first (the newest version), then PCI DSS,
 // SOC 2, NIST 800-53, ISO 27001 (newest of each), then the first framework
 // by name. Frameworks with no requirement are ignored.
 func PrimaryMapping(c map[string][]string) (string, string) {
-	var names []string
+	var buf [16]mapping
+	m := buf[:0]
 	for k, v := range c {
-		if len(v) > 0 && strings.TrimSpace(v[0]) != "" {
-			names = append(names, k)
+		if len(v) > 0 {
+			m = append(m, mapping{k, v[0]})
 		}
 	}
-	if len(names) == 0 {
+	return primaryMapping(m)
+}
+
+// mapping is a framework of a compliance map and the first requirement it
+// lists.
+type mapping struct{ framework, first string }
+
+// primaryMapping is PrimaryMapping over each framework's first
+// requirement: the newest framework (by versionCompare) of the first
+// family that has one, else the first name in byte order.
+func primaryMapping(m []mapping) (string, string) {
+	var upperBuf [16]string
+	upper := upperBuf[:0]
+	n := 0
+	for _, e := range m {
+		if strings.TrimSpace(e.first) != "" {
+			m[n] = e
+			upper = append(upper, strings.ToUpper(e.framework))
+			n++
+		}
+	}
+	m = m[:n]
+	if n == 0 {
 		return "", ""
 	}
-	// Newest version first within a family: sort by name descending with
-	// numeric-aware comparison, then pick by family preference.
-	slices.SortFunc(names, func(a, b string) int { return -versionCompare(a, b) })
-	pick := func(prefix string) string {
-		for _, n := range names {
-			if strings.HasPrefix(strings.ToUpper(n), prefix) {
-				return n
+	for _, p := range primaryFamilies {
+		best := -1
+		for i, e := range m {
+			if strings.HasPrefix(upper[i], p) && (best < 0 || versionCompare(e.framework, m[best].framework) > 0) {
+				best = i
 			}
 		}
-		return ""
-	}
-	for _, p := range append([]string{"CIS-"}, fallbackFrameworks...) {
-		if n := pick(p); n != "" {
-			return n, strings.TrimSpace(c[n][0])
+		if best >= 0 {
+			return m[best].framework, strings.TrimSpace(m[best].first)
 		}
 	}
-	slices.Sort(names)
-	return names[0], strings.TrimSpace(c[names[0]][0])
+	first := 0
+	for i, e := range m {
+		if e.framework < m[first].framework {
+			first = i
+		}
+	}
+	return m[first].framework, strings.TrimSpace(m[first].first)
 }
 
 // versionCompare compares strings piecewise, digit runs as numbers:
