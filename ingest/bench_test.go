@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/rampart-cspm/rampart"
 	"github.com/rampart-cspm/rampart/ingest"
 )
@@ -74,4 +76,23 @@ func BenchmarkOCSFReader(b *testing.B) {
 			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/recs, "B/record")
 		})
 	}
+}
+
+// BenchmarkOCSFJSONTextFloor reads each element of the generated file
+// with one jsontext ReadValue (the syntax check every record needs, no
+// mapping): the floor under BenchmarkOCSFReader/read.
+func BenchmarkOCSFJSONTextFloor(b *testing.B) {
+	file, n := benchFile()
+	for b.Loop() {
+		d := jsontext.NewDecoder(bytes.NewReader(file), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+		if _, err := d.ReadToken(); err != nil {
+			b.Fatal(err)
+		}
+		for d.PeekKind() != ']' {
+			if _, err := d.ReadValue(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
 }

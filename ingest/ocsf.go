@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -236,11 +237,34 @@ func (o *OCSFReader) Next() (Record, error) {
 		// The value was read whole: the file goes on.
 		return Record{}, &RecordError{File: o.name, Record: o.n, Offset: off, Err: o.typeErr}
 	}
-	f, t, muted, err := o.rec.normalize(o.opts)
+	f, t, muted, err := o.rec.normalize(o.opts, &o.strs)
 	if err != nil {
 		return Record{}, &RecordError{File: o.name, Record: o.n, Offset: off, Err: err}
 	}
 	return Record{Finding: f, Time: t, Muted: muted, Number: o.n, Offset: off}, nil
+}
+
+// kind returns the first byte of the next value (or of ']' or '}'):
+// read from the decoder's buffer past whitespace and one ',' or ':', which
+// the next read validates, else from PeekKind ('0' for numbers, 0 for an
+// error the next read returns).
+func (o *OCSFReader) kind() byte {
+	ub := o.dec.UnreadBuffer()
+	i := skipSpace(ub, 0)
+	if i < len(ub) && (ub[i] == ',' || ub[i] == ':') {
+		i = skipSpace(ub, i+1)
+	}
+	if i < len(ub) {
+		return ub[i]
+	}
+	return byte(o.dec.PeekKind())
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // more reports whether an element follows, as encoding/json's
@@ -296,8 +320,9 @@ func truncated(err error) error {
 	return fmt.Errorf("malformed JSON: %w", err)
 }
 
-// mismatch records a value of the wrong type for a field (the first of
-// the record wins) and returns nil: the value was read whole.
+// mismatch records v, read whole, as a value of the wrong type for field
+// (the record's first mismatch is the one reported), worded as
+// encoding/json's UnmarshalTypeError: want is the Go type.
 func (o *OCSFReader) mismatch(field string, v jsontext.Value, want string) {
 	if o.typeErr != nil {
 		return
@@ -443,17 +468,37 @@ func parseInt(b []byte, bits int) (int64, bool) {
 // read.
 func (o *OCSFReader) unquote(v jsontext.Value) []byte {
 	raw := v[1 : len(v)-1]
-	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+	if plainASCII(raw) || bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return raw
 	}
 	o.buf, _ = jsontext.AppendUnquote(o.buf[:0], v) // the error only says U+FFFD replaced invalid UTF-8
 	return o.buf
 }
 
+// plainASCII reports whether b is ASCII without a backslash, eight bytes
+// at a time.
+func plainASCII(b []byte) bool {
+	const ones, highs, backslashes = 0x0101010101010101, 0x8080808080808080, 0x5c5c5c5c5c5c5c5c
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		y := x ^ backslashes // a zero byte where b has '\\'
+		if (x|(y-ones)&^y)&highs != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= utf8.RuneSelf || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 // object reads the members of an object whose '{' is next, calling member
 // with each name's index in names (-1 for a name not in it); member reads
 // the value.
-func (o *OCSFReader) object(names []string, member func(i int) error) error {
+func (o *OCSFReader) object(names *names, member func(i int) error) error {
 	if _, err := o.dec.ReadToken(); err != nil {
 		return err
 	}
@@ -479,7 +524,7 @@ func (o *OCSFReader) object(names []string, member func(i int) error) error {
 // (nil, nil). Anything else fails where it is, as encoding/json's scanner
 // did, not at the end of the value it may start.
 func (o *OCSFReader) nextName() (jsontext.Value, error) {
-	switch o.dec.PeekKind() {
+	switch o.kind() {
 	case '"':
 		return o.dec.ReadValue()
 	case '}':
@@ -496,30 +541,73 @@ func (o *OCSFReader) nextName() (jsontext.Value, error) {
 	return nil, fmt.Errorf("invalid character %q at start of object member name (expecting '\"')", c)
 }
 
-// member finds the name v among names: the exact name, else one equal
-// under encoding/json's case folding.
-func (o *OCSFReader) member(v jsontext.Value, names []string) int {
-	name := v[1 : len(v)-1]
-	if bytes.IndexByte(name, '\\') >= 0 {
-		name = o.unquote(v)
+// names is the member names of one object of ocsfRecord, indexed by
+// length for the exact match.
+type names struct {
+	list  []string
+	byLen [16][]uint8
+}
+
+func newNames(list ...string) *names {
+	t := &names{list: list}
+	for i, n := range list {
+		t.byLen[len(n)] = append(t.byLen[len(n)], uint8(i))
 	}
-	for i, n := range names {
+	return t
+}
+
+// member finds the name v among t: the exact name, else one equal under
+// encoding/json's case folding.
+func (o *OCSFReader) member(v jsontext.Value, t *names) int {
+	name := v[1 : len(v)-1]
+	if len(name) < len(t.byLen) {
+		for _, i := range t.byLen[len(name)] {
+			if n := t.list[i]; name[0] == n[0] && string(name) == n {
+				return int(i)
+			}
+		}
+	}
+	if !lowerASCII(name) {
+		return o.memberFold(v, t)
+	}
+	return -1
+}
+
+// lowerASCII reports whether b is ASCII without upper-case letters or
+// backslashes: a name that matches no field exactly then matches none
+// under case folding either. Eight bytes at a time.
+func lowerASCII(b []byte) bool {
+	const ones, highs, backslashes = 0x0101010101010101, 0x8080808080808080, 0x5c5c5c5c5c5c5c5c
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		y := x ^ backslashes // a zero byte where b has '\\'
+		// With no high bit set, adding 0x80-'A' sets it in bytes >= 'A',
+		// adding 0x80-'Z'-1 in bytes > 'Z'.
+		upper := (x + (0x80-'A')*ones) &^ (x + (0x80-'Z'-1)*ones)
+		if (x|(y-ones)&^y|upper)&highs != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= utf8.RuneSelf || c == '\\' || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// memberFold is member for names with escapes, upper case or non-ASCII.
+func (o *OCSFReader) memberFold(v jsontext.Value, t *names) int {
+	name := o.unquote(v)
+	for i, n := range t.list {
 		if string(name) == n {
 			return i
 		}
 	}
-	fold := false
-	for _, c := range name {
-		if c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
-			fold = true
-			break
-		}
-	}
-	if fold {
-		for i, n := range names {
-			if foldEqual(name, n) {
-				return i
-			}
+	for i, n := range t.list {
+		if foldEqual(name, n) {
+			return i
 		}
 	}
 	return -1
@@ -568,23 +656,23 @@ func upper(c byte) byte {
 }
 
 var (
-	recordNames = []string{"class_uid", "metadata", "severity", "severity_id", "status_code", "status_detail",
-		"status_id", "status", "message", "unmapped", "finding_info", "resources", "cloud", "remediation", "time", "time_dt"}
-	metadataNames    = []string{"event_code", "version"}
-	unmappedNames    = []string{"compliance", "provider_uid"}
-	findingInfoNames = []string{"title", "created_time"}
-	resourceNames    = []string{"region", "namespace", "group", "name", "type", "uid"}
-	groupNames       = []string{"name"}
-	cloudNames       = []string{"account", "provider", "region"}
-	accountNames     = []string{"name", "uid"}
-	remediationNames = []string{"desc", "references"}
+	recordNames = newNames("class_uid", "metadata", "severity", "severity_id", "status_code", "status_detail",
+		"status_id", "status", "message", "unmapped", "finding_info", "resources", "cloud", "remediation", "time", "time_dt")
+	metadataNames    = newNames("event_code", "version")
+	unmappedNames    = newNames("compliance", "provider_uid")
+	findingInfoNames = newNames("title", "created_time")
+	resourceNames    = newNames("region", "namespace", "group", "name", "type", "uid")
+	groupNames       = newNames("name")
+	cloudNames       = newNames("account", "provider", "region")
+	accountNames     = newNames("name", "uid")
+	remediationNames = newNames("desc", "references")
 )
 
 // record reads one element of the array into o.rec. It returns an error
 // only when the input cannot be read past it; type mismatches are left in
 // o.typeErr.
 func (o *OCSFReader) record() error {
-	if o.dec.PeekKind() != '{' {
+	if o.kind() != '{' {
 		return o.skipOr("", ocsfType.String(), nil)
 	}
 	r := &o.rec
@@ -627,7 +715,7 @@ func (o *OCSFReader) record() error {
 }
 
 func (o *OCSFReader) metadata() error {
-	if o.dec.PeekKind() != '{' {
+	if o.kind() != '{' {
 		return o.skipOr("metadata", ocsfMetadataType, nil)
 	}
 	return o.object(metadataNames, func(i int) error {
@@ -639,7 +727,7 @@ func (o *OCSFReader) metadata() error {
 }
 
 func (o *OCSFReader) unmapped() error {
-	if o.dec.PeekKind() != '{' {
+	if o.kind() != '{' {
 		return o.skipOr("unmapped", ocsfUnmappedType, nil)
 	}
 	return o.object(unmappedNames, func(i int) error {
@@ -655,7 +743,7 @@ func (o *OCSFReader) unmapped() error {
 func (o *OCSFReader) complianceMap() error {
 	const field = "unmapped.compliance"
 	r := &o.rec
-	if o.dec.PeekKind() != '{' {
+	if o.kind() != '{' {
 		return o.skipOr(field, ocsfComplianceType, func() { r.compliance = r.compliance[:0] })
 	}
 	if _, err := o.dec.ReadToken(); err != nil {
@@ -668,7 +756,7 @@ func (o *OCSFReader) complianceMap() error {
 		}
 		// A repeated name replaces the earlier list, as a map key does.
 		e := complianceEntry{name: o.strs.get(o.unquote(v))}
-		if o.dec.PeekKind() != '[' {
+		if o.kind() != '[' {
 			if err := o.skipOr(field, ocsfStringsType, nil); err != nil {
 				return err
 			}
@@ -676,7 +764,7 @@ func (o *OCSFReader) complianceMap() error {
 			if _, err := o.dec.ReadToken(); err != nil {
 				return err
 			}
-			for o.dec.PeekKind() != ']' {
+			for o.kind() != ']' {
 				var dst *string
 				if e.n == 0 {
 					dst = &e.first
@@ -705,7 +793,7 @@ func (r *ocsfFields) setCompliance(e complianceEntry) {
 }
 
 func (o *OCSFReader) findingInfo() error {
-	if o.dec.PeekKind() != '{' {
+	if o.kind() != '{' {
 		return o.skipOr("finding_info", ocsfFindingInfoType, nil)
 	}
 	return o.object(findingInfoNames, func(i int) error {
@@ -723,14 +811,14 @@ func (o *OCSFReader) findingInfo() error {
 func (o *OCSFReader) resources() error {
 	r := &o.rec
 	empty := func() { r.nResources, r.resource = 0, ocsfResource{} }
-	if o.dec.PeekKind() != '[' {
+	if o.kind() != '[' {
 		return o.skipOr("resources", ocsfResourcesType, empty)
 	}
 	if _, err := o.dec.ReadToken(); err != nil {
 		return err
 	}
 	n := 0
-	for ; o.dec.PeekKind() != ']'; n++ {
+	for ; o.kind() != ']'; n++ {
 		var dst *ocsfResource
 		if n == 0 {
 			dst = &r.resource
@@ -752,46 +840,54 @@ func (o *OCSFReader) resources() error {
 
 // resource reads one element of resources into dst (nil: checked only).
 func (o *OCSFReader) resource(dst *ocsfResource) error {
-	if o.dec.PeekKind() != '{' {
+	if o.kind() != '{' {
 		return o.skipOr("resources", ocsfResourceType, nil)
 	}
-	var drop ocsfResource
-	keep := dst != nil
-	if !keep {
-		dst = &drop
-	}
-	s := func(p *string) *string {
-		if keep {
-			return p
+	return o.object(resourceNames, func(i int) error { return o.resourceMember(i, dst) })
+}
+
+func (o *OCSFReader) resourceMember(i int, dst *ocsfResource) error {
+	var p *string
+	switch i {
+	case 0:
+		if dst != nil {
+			p = &dst.region
 		}
-		return nil
-	}
-	return o.object(resourceNames, func(i int) error {
-		switch i {
-		case 0:
-			return o.str("resources.region", s(&dst.region), true)
-		case 1:
-			return o.str("resources.namespace", s(&dst.namespace), true)
-		case 2:
-			if o.dec.PeekKind() != '{' {
-				return o.skipOr("resources.group", ocsfGroupType, nil)
-			}
-			return o.object(groupNames, func(int) error {
-				return o.str("resources.group.name", s(&dst.group), true)
-			})
-		case 3:
-			return o.str("resources.name", s(&dst.name), false)
-		case 4:
-			return o.str("resources.type", s(&dst.typ), true)
-		default:
-			return o.str("resources.uid", s(&dst.uid), false)
+		return o.str("resources.region", p, true)
+	case 1:
+		if dst != nil {
+			p = &dst.namespace
 		}
-	})
+		return o.str("resources.namespace", p, true)
+	case 2:
+		if o.kind() != '{' {
+			return o.skipOr("resources.group", ocsfGroupType, nil)
+		}
+		if dst != nil {
+			p = &dst.group
+		}
+		return o.object(groupNames, func(int) error { return o.str("resources.group.name", p, true) })
+	case 3:
+		if dst != nil {
+			p = &dst.name
+		}
+		return o.str("resources.name", p, false)
+	case 4:
+		if dst != nil {
+			p = &dst.typ
+		}
+		return o.str("resources.type", p, true)
+	default:
+		if dst != nil {
+			p = &dst.uid
+		}
+		return o.str("resources.uid", p, false)
+	}
 }
 
 func (o *OCSFReader) cloud() error {
 	r := &o.rec
-	switch o.dec.PeekKind() {
+	switch o.kind() {
 	case '{':
 	case 'n':
 		return o.skipOr("cloud", ocsfCloudType, func() { r.hasCloud, r.cloud = false, ocsfCloud{} })
@@ -803,7 +899,7 @@ func (o *OCSFReader) cloud() error {
 	return o.object(cloudNames, func(i int) error {
 		switch i {
 		case 0:
-			if o.dec.PeekKind() != '{' {
+			if o.kind() != '{' {
 				return o.skipOr("cloud.account", ocsfAccountType, nil)
 			}
 			return o.object(accountNames, func(i int) error {
@@ -826,7 +922,7 @@ func (o *OCSFReader) cloud() error {
 // shortens it to its own length.
 func (o *OCSFReader) remediation() error {
 	r := &o.rec
-	if o.dec.PeekKind() != '{' {
+	if o.kind() != '{' {
 		return o.skipOr("remediation", ocsfRemediationType, nil)
 	}
 	return o.object(remediationNames, func(i int) error {
@@ -838,14 +934,14 @@ func (o *OCSFReader) remediation() error {
 			clear(r.references[:cap(r.references)])
 			r.references = r.references[:0]
 		}
-		if o.dec.PeekKind() != '[' {
+		if o.kind() != '[' {
 			return o.skipOr(field, ocsfStringsType, empty)
 		}
 		if _, err := o.dec.ReadToken(); err != nil {
 			return err
 		}
 		n := 0
-		for ; o.dec.PeekKind() != ']'; n++ {
+		for ; o.kind() != ']'; n++ {
 			switch {
 			case n < len(r.references):
 			case n < cap(r.references):
@@ -869,7 +965,7 @@ func (o *OCSFReader) remediation() error {
 	})
 }
 
-func (r *ocsfFields) normalize(opts Options) (f rampart.Finding, t time.Time, muted bool, err error) {
+func (r *ocsfFields) normalize(opts Options, in *interner) (f rampart.Finding, t time.Time, muted bool, err error) {
 	if r.classUID != 0 && r.classUID != 2004 {
 		return f, t, false, fmt.Errorf("class_uid %d is not an OCSF Detection Finding (2004)", r.classUID)
 	}
@@ -877,7 +973,7 @@ func (r *ocsfFields) normalize(opts Options) (f rampart.Finding, t time.Time, mu
 		checkID: r.eventCode, title: r.title,
 		severity: r.severity, severityID: r.severityID, status: r.statusCode,
 		muted: r.statusID == 3 || strings.EqualFold(r.status, "Suppressed"),
-		remed: remediation(r.remediationDesc, r.references...),
+		remed: r.remediation(in),
 	}
 	if len(r.statusDetail) > 0 {
 		x.statusExt = string(r.statusDetail)
@@ -917,6 +1013,24 @@ func (r *ocsfFields) normalize(opts Options) (f rampart.Finding, t time.Time, mu
 	return f, t, x.muted, err
 }
 
+// remediation is remediation(desc, references...), interned: the text
+// and its link repeat for every finding of a check.
+func (r *ocsfFields) remediation(in *interner) string {
+	desc := strings.TrimSpace(r.remediationDesc)
+	for _, ref := range r.references {
+		ref = strings.TrimSpace(ref)
+		if strings.HasPrefix(ref, "https://") || strings.HasPrefix(ref, "http://") {
+			if desc == "" {
+				return ref
+			}
+			b := append(append(append(append(in.buf[:0], desc...), " ("...), ref...), ')')
+			in.buf = b
+			return in.get(b)
+		}
+	}
+	return desc
+}
+
 // primaryMapping is PrimaryMapping over the record's compliance entries.
 func (r *ocsfFields) primaryMapping() (string, string) {
 	var buf [16]mapping
@@ -944,27 +1058,47 @@ func parseTimestamp(s string) (time.Time, error) {
 
 // interner keeps one copy of the strings that repeat from record to record
 // (providers, accounts, regions, check ids, titles, frameworks), so they
-// are not allocated per record. It holds at most internMax strings of at
-// most internLen bytes.
-type interner struct{ m map[string]string }
+// are not allocated per record: a direct-mapped cache of internSlots
+// strings of at most internLen bytes, indexed by a hash of the length and
+// the first, middle and last eight bytes. A string that collides with another is
+// allocated and takes the slot.
+type interner struct {
+	slots *[internSlots]string
+	buf   []byte // for strings made of others
+}
 
 const (
-	internMax = 8192
-	internLen = 512
+	internBits  = 12
+	internSlots = 1 << internBits
+	internLen   = 256
 )
 
 func (in *interner) get(b []byte) string {
-	if s, ok := in.m[string(b)]; ok {
-		return s
+	if len(b) == 0 || len(b) > internLen {
+		return string(b)
+	}
+	if in.slots == nil {
+		in.slots = new([internSlots]string)
+	}
+	var head, mid, tail uint64
+	if len(b) >= 8 {
+		head = binary.LittleEndian.Uint64(b)
+		mid = binary.LittleEndian.Uint64(b[len(b)/2-4:])
+		tail = binary.LittleEndian.Uint64(b[len(b)-8:])
+	} else {
+		for i, c := range b {
+			head |= uint64(c) << (8 * i)
+		}
+	}
+	h := head*0x9e3779b97f4a7c15 ^ mid*0xbf58476d1ce4e5b9 ^ tail*0xc2b2ae3d27d4eb4f ^ uint64(len(b))*0x94d049bb133111eb
+	h ^= h >> 31
+	h *= 0xd6e8feb86659fd93
+	h >>= 64 - internBits
+	slot := &in.slots[h%internSlots]
+	if *slot == string(b) {
+		return *slot
 	}
 	s := string(b)
-	if len(b) <= internLen {
-		if in.m == nil {
-			in.m = make(map[string]string, 256)
-		}
-		if len(in.m) < internMax {
-			in.m[s] = s
-		}
-	}
+	*slot = s
 	return s
 }
