@@ -78,7 +78,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// two writers wait on busy_timeout instead of failing on lock upgrade.
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -92,6 +92,28 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// driverName is mattn/go-sqlite3 with walCheckpointPages set on every
+// connection.
+const driverName = "sqlite3_rampart"
+
+// walCheckpointPages is how many WAL pages a commit leaves before it
+// checkpoints the WAL into the database (SQLite's default: 1,000). A scan
+// unit's commit writes a few thousand pages (findings are keyed by a hash,
+// so its rows land all over every index), which made every commit also
+// checkpoint, rewriting those pages into the database file and syncing it.
+// Checkpointing every 64 MiB of WAL (at 4 KiB pages) copies a page once
+// however many commits rewrote it in between.
+// In rampart bench scan (3 LZs x 40 accounts x 4 regions, ~600 unit
+// commits), the unthrottled scan took 7.95 s instead of 9.27 s.
+const walCheckpointPages = 16384
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walCheckpointPages), nil)
+		return err
+	}})
 }
 
 // defaultCacheKiB is every connection's page cache in KiB (64 MiB).

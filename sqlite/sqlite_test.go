@@ -247,3 +247,28 @@ func TestCommitLoadsRowsOfOtherScopes(t *testing.T) {
 		t.Fatalf("rows = %+v, want one row now scoped to us-east-1, first seen at T0", all)
 	}
 }
+
+// Every connection of the pool checkpoints the WAL every
+// walCheckpointPages, not SQLite's default 1,000.
+func TestWALCheckpointInterval(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	conns := make([]*sql.Conn, 3)
+	for i := range conns {
+		if conns[i], err = s.db.Conn(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer conns[i].Close()
+		var n int
+		if err := conns[i].QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != walCheckpointPages {
+			t.Errorf("connection %d: wal_autocheckpoint = %d, want %d", i, n, walCheckpointPages)
+		}
+	}
+}
