@@ -24,13 +24,20 @@ func TestSnapshotRowMatchesDecodedSnapshot(t *testing.T) {
 		CompensatingControls: []string{"vpn"}, OwnerSource: "tag", DueAt: &resolved,
 		Context: map[string]string{"tag:Owner": "x", "public": "true"}, Scope: "eu-west-1"}
 	cases := map[string]func(f *rampart.Finding){
-		"typical":              func(f *rampart.Finding) {},
-		"resolved, empty sets": func(f *rampart.Finding) { f.ResolvedAt = &resolved; f.Sources = []string{}; f.CompensatingControls = []string{}; f.Context = map[string]string{} },
+		"typical": func(f *rampart.Finding) {},
+		"resolved, empty sets": func(f *rampart.Finding) {
+			f.ResolvedAt = &resolved
+			f.Sources = []string{}
+			f.CompensatingControls = []string{}
+			f.Context = map[string]string{}
+		},
 		"nil sets":             func(f *rampart.Finding) { f.Sources, f.CompensatingControls, f.Context, f.DueAt = nil, nil, nil, nil },
 		"invalid UTF-8 title":  func(f *rampart.Finding) { f.Title = "bad \xff\xfe bytes" },
 		"invalid UTF-8 tag":    func(f *rampart.Finding) { f.Context = map[string]string{"tag:a\xff": "1", "tag:a\xfe": "2"} },
 		"invalid UTF-8 source": func(f *rampart.Finding) { f.Sources = []string{"na\xc3tive"} },
-		"muted, not evaluated": func(f *rampart.Finding) { f.Muted, f.MuteReason, f.Status, f.ErrorClass = true, "accepted", rampart.StatusNotEvaluated, rampart.ErrorClass("throttling") },
+		"muted, not evaluated": func(f *rampart.Finding) {
+			f.Muted, f.MuteReason, f.Status, f.ErrorClass = true, "accepted", rampart.StatusNotEvaluated, rampart.ErrorClass("throttling")
+		},
 	}
 	for name, mod := range cases {
 		t.Run(name, func(t *testing.T) {
