@@ -241,13 +241,19 @@ func (in *Ingest) load(id string) (*rampart.Finding, error) {
 // if the row exists; a seen event only moves scan_id and last_seen_at, so
 // it updates those two columns (and the few indexes that hold them).
 func (in *Ingest) write(old, row *rampart.Finding, evs []rampart.FindingEvent, fresh bool) error {
-	snaps := make([]any, len(evs))
-	for i, ev := range evs {
+	// Observe yields one event; the array keeps this hot path free of an
+	// allocation per finding.
+	var buf [2]any
+	snaps := buf[:0]
+	if len(evs) > len(buf) {
+		snaps = make([]any, 0, len(evs))
+	}
+	for _, ev := range evs {
 		snap, err := encodeSnapshot(ev.Snapshot)
 		if err != nil {
 			return err
 		}
-		snaps[i] = snap
+		snaps = append(snaps, snap)
 		if snap != nil {
 			// The row Reindex will read back from this event.
 			if row, err = snapshotRow(ev.Snapshot, snap); err != nil {
