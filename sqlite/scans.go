@@ -239,7 +239,8 @@ func (s *Store) MarkUnitRunning(ctx context.Context, unitID string, at time.Time
 	if at.IsZero() {
 		at = s.now()
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	// Units start in crowds: their marks share transactions.
+	err := s.inGroupTx(ctx, func(tx *sql.Tx) error {
 		var state string
 		err := tx.QueryRowContext(ctx, `SELECT state FROM scan_units WHERE id = ?`, unitID).Scan(&state)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -51,6 +51,8 @@ type Store struct {
 	// busy_timeout means dozens of units committing at once wait their turn
 	// rather than fail with "database is locked".
 	writer chan struct{}
+	// group batches concurrent small writes into one transaction.
+	group group
 }
 
 var _ rampart.Store = (*Store)(nil)
