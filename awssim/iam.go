@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -18,6 +19,7 @@ func init() {
 		"GetAccessKeyLastUsed":     (*Server).iamGetAccessKeyLastUsed,
 		"ListAttachedUserPolicies": (*Server).iamListAttachedUserPolicies,
 		"ListUserPolicies":         (*Server).iamListUserPolicies,
+		"ListUserTags":             (*Server).iamListUserTags,
 	}
 }
 
@@ -308,6 +310,22 @@ func (s *Server) iamListUserPolicies(c *call) *awsError {
 	}
 	return s.iamPage(c, len(u.InlinePolicies), "PolicyNames", func(x *xmlw, i int) {
 		x.WriteString(escapeText(u.InlinePolicies[i]))
+	})
+}
+
+func (s *Server) iamListUserTags(c *call) *awsError {
+	u, e := s.iamUser(c)
+	if e != nil {
+		return e
+	}
+	keys := make([]string, 0, len(u.Tags))
+	for k := range u.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return s.iamPage(c, len(keys), "Tags", func(x *xmlw, i int) {
+		x.el("Key", keys[i])
+		x.el("Value", u.Tags[keys[i]])
 	})
 }
 

@@ -17,7 +17,9 @@ import (
 func daysBefore(n int) time.Time { return fixedNow.Add(-time.Duration(n) * 24 * time.Hour) }
 
 func TestIAM(t *testing.T) {
-	s := startSim(t, DemoEstate())
+	estate := DemoEstate()
+	estate.Account("111100000004").IAM.Users[0].Tags = map[string]string{"team": "orders", "Owner": "jane@example.com"}
+	s := startSim(t, estate)
 	client := iamClient(s.member("111100000004", retailExtID, "us-east-1"))
 
 	sum, err := client.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
@@ -61,6 +63,20 @@ func TestIAM(t *testing.T) {
 	_, err = client.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("deploy-bot")})
 	wantCode(t, err, "NoSuchEntity")
 	_, err = client.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("nobody")})
+	wantCode(t, err, "NoSuchEntity")
+
+	tags, err := client.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String("jane.ops")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kv []string
+	for _, tg := range tags.Tags {
+		kv = append(kv, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+	}
+	if !slices.Equal(kv, []string{"Owner=jane@example.com", "team=orders"}) || tags.IsTruncated {
+		t.Errorf("jane.ops tags = %v (truncated %v)", kv, tags.IsTruncated)
+	}
+	_, err = client.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String("nobody")})
 	wantCode(t, err, "NoSuchEntity")
 
 	mfa, err := client.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: aws.String("jane.ops")})
