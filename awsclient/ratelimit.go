@@ -2,6 +2,7 @@ package awsclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Retry modes (Options.RetryMode).
@@ -73,14 +75,23 @@ func FamilyOf(serviceID, op string) string {
 	return svc
 }
 
-// Limiter is a client-side token bucket whose rate adapts to throttling:
-// on a throttle it drops to the rate the service actually accepted over the
-// last Window (never below half the current rate, at most once per
-// Cooldown) and empties the bucket, which the server's just did; while calls
-// succeed it probes upwards: 5% of the rate per second, 50% before the
-// first throttle (the prior may be below the account's real quota).
-// When the server is a token bucket, the rate settles just under its refill
-// rate. A Limiter is safe for concurrent use.
+// Limiter is a client-side token bucket whose rate adapts to throttling.
+//
+// A throttling answer means the service's bucket was empty. Between two
+// throttles the service therefore accepted what it refilled, give or take
+// one call, however fast the client sent: accepted calls over the time
+// between the oldest throttle of the last Horizon and the newest one
+// estimate the service's refill rate, and the more so the longer that
+// span. On a throttle (at most once per Cooldown) the limiter drops to that
+// estimate, rounded up by a call (an upper bound of the refill), and empties
+// its bucket, which the server's just did. Until two throttles are far
+// enough apart it falls back on the rate accepted over the last Window.
+// While calls are accepted it probes upwards: 5% of the rate per second,
+// 50% before the first throttle (the prior may be below the account's real
+// quota). Sending a little above the service's rate costs a throttled call
+// now and then; sending below it wastes the quota for good once the
+// service's bucket is full, so the estimate errs upwards.
+// A Limiter is safe for concurrent use.
 type Limiter struct {
 	now func() time.Time
 
@@ -91,14 +102,24 @@ type Limiter struct {
 	created      time.Time
 	lastDecrease time.Time
 	lastProbe    time.Time
-	oks          []time.Time // successes within Window, oldest first
+	oks          []time.Time    // accepted calls within Window, oldest first
+	accepted     uint64         // accepted calls, ever
+	marks        []throttleMark // throttles within Horizon, oldest first
 
 	throttles atomic.Uint64
+}
+
+// throttleMark is a throttle's time and the calls accepted before it.
+type throttleMark struct {
+	at       time.Time
+	accepted uint64
 }
 
 // Limiter tuning.
 const (
 	limiterWindow    = 2 * time.Second
+	limiterHorizon   = 30 * time.Second
+	limiterMinSpan   = 500 * time.Millisecond // shortest span between throttles to estimate from
 	limiterCooldown  = 300 * time.Millisecond
 	limiterProbe     = 0.05 // rate growth per second without throttles
 	limiterSlowStart = 0.5  // the same before the first throttle
@@ -120,6 +141,14 @@ func (l *Limiter) Rate() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.rate
+}
+
+// Accepted returns how many calls the service accepted (answered with
+// anything but a throttle).
+func (l *Limiter) Accepted() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.accepted
 }
 
 // Throttles returns how many throttling answers the limiter has seen.
@@ -177,11 +206,13 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
-// OnSuccess records an accepted call.
+// OnSuccess records an accepted call: any answer of the service but a
+// throttle (the call took a token of the service's quota).
 func (l *Limiter) OnSuccess() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	l.accepted++
 	l.oks = append(l.oks, now)
 	l.trim(now)
 	if el := now.Sub(l.lastProbe).Seconds(); el > 0 {
@@ -204,10 +235,24 @@ func (l *Limiter) OnThrottle() {
 	l.refill(now)
 	l.tokens = math.Min(l.tokens, 0) // the server's bucket is empty
 	l.lastProbe = now
+	i := 0
+	for i < len(l.marks) && now.Sub(l.marks[i].at) > limiterHorizon {
+		i++
+	}
+	l.marks = append(l.marks[i:], throttleMark{at: now, accepted: l.accepted})
 	if !l.lastDecrease.IsZero() && now.Sub(l.lastDecrease) < limiterCooldown {
 		return
 	}
 	l.lastDecrease = now
+	if first := l.marks[0]; now.Sub(first.at) >= limiterMinSpan {
+		// Both ends found the service's bucket under one token, so the
+		// calls accepted in between were its refill within ±1: est is at
+		// or above the refill rate, never below it (a pure token bucket,
+		// nobody else drawing on it), and safe to drop to at once.
+		est := float64(l.accepted-first.accepted+1) / now.Sub(first.at).Seconds()
+		l.rate = math.Max(limiterMinRate, math.Min(l.rate, est))
+		return
+	}
 	window := min(limiterWindow, now.Sub(l.created))
 	accepted := float64(len(l.oks)) / math.Max(window.Seconds(), limiterCooldown.Seconds())
 	l.rate = math.Max(limiterMinRate, math.Max(l.rate/2, math.Min(l.rate*0.95, accepted)))
@@ -293,6 +338,13 @@ func (ls *Limiters) rateLimit(scope string) func(*middleware.Stack) error {
 				l.OnSuccess()
 			case retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool():
 				l.OnThrottle()
+			case answered(err):
+				// NoSuchEntity, AccessDenied, a 5xx...: the call passed the
+				// service's throttling and took a token of its quota like
+				// a success. Not counting it made the limiter think the
+				// service accepted less than it does (IAM's scans get a
+				// NoSuchEntity for every user without a console password).
+				l.OnSuccess()
 			}
 			return out, md, err
 		})
@@ -307,6 +359,13 @@ func (ls *Limiters) rateLimit(scope string) func(*middleware.Stack) error {
 		}
 		return stack.Finalize.Add(mw, middleware.Before)
 	}
+}
+
+// answered reports whether err carries a service's HTTP response (as
+// opposed to a connection, signing or deadline failure before one).
+func answered(err error) bool {
+	var re *smithyhttp.ResponseError
+	return errors.As(err, &re) && re.Response != nil
 }
 
 // adaptiveRetryer is the retryer of RetryAdaptive: the SDK's standard

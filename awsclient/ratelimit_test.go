@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -154,6 +156,81 @@ func TestLimiterConverges(t *testing.T) {
 	}
 }
 
+// TestLimiterSequentialClientNearBound runs a scanner's usual caller, one
+// call at a time, against a service token bucket on the injected clock,
+// for a fixed number of calls: how long it takes over the quota bound
+// (calls - burst) / rate. The first case is rampart bench scan's IAM phase
+// of one account.
+func TestLimiterSequentialClientNearBound(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		prior       Prior
+		burst, rate float64
+		calls       int
+		maxRatio    float64
+	}{
+		{"bench scan IAM: prior 2x the quota", Prior{20, 10}, 10, 4, 40, 1.05},
+		{"long phase", Prior{20, 10}, 10, 4, 188, 1.02},
+		{"prior 10x the quota", Prior{100, 20}, 10, 2, 100, 1.02},
+		{"prior below the quota", Prior{5, 2}, 20, 10, 200, 1.10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ratios []float64
+			throttles := 0
+			for seed := range uint64(50) {
+				rng := rand.New(rand.NewPCG(seed, 7))
+				clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+				l := NewLimiter(tc.prior, clock.Now)
+				srv := &serverBucket{burst: tc.burst, rate: tc.rate, tokens: tc.burst, last: clock.Now()}
+				start := clock.Now()
+				oneWay := func() time.Duration { return time.Duration(2+rng.IntN(4)) * time.Millisecond }
+				for done := 0; done < tc.calls; {
+					clock.Advance(l.Reserve())
+					clock.Advance(oneWay())
+					ok := srv.take(clock.Now())
+					clock.Advance(oneWay())
+					if !ok {
+						l.OnThrottle()
+						throttles++
+						clock.Advance(time.Duration(25+rng.IntN(25)) * time.Millisecond) // the retryer's throttle backoff
+						continue
+					}
+					l.OnSuccess()
+					done++
+				}
+				bound := (float64(tc.calls) - tc.burst) / tc.rate
+				ratios = append(ratios, clock.Now().Sub(start).Seconds()/bound)
+			}
+			slices.Sort(ratios)
+			med, worst := ratios[len(ratios)/2], ratios[len(ratios)-1]
+			if worst > tc.maxRatio {
+				t.Errorf("makespan / quota bound: median %.3f, worst %.3f; want <= %.2f", med, worst, tc.maxRatio)
+			}
+			if per := float64(throttles) / 50; per > float64(tc.calls)/2 {
+				t.Errorf("%.1f throttles per run of %d calls", per, tc.calls)
+			}
+			t.Logf("makespan / bound: median %.3f, worst %.3f; %.1f throttles per run", med, worst, float64(throttles)/50)
+		})
+	}
+}
+
+// Between two throttles the service refilled what it accepted: the
+// limiter drops to that rate (rounded up by one call), not below it, even
+// far under its prior.
+func TestLimiterDropsToTheRateBetweenThrottles(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := NewLimiter(Prior{Burst: 100, Rate: 100}, clock.Now)
+	l.OnThrottle()
+	for range 10 { // 10 calls accepted over 2 s: the service refills 5/s
+		clock.Advance(200 * time.Millisecond)
+		l.OnSuccess()
+	}
+	l.OnThrottle()
+	if got, want := l.Rate(), 11.0/2; math.Abs(got-want) > 0.01 {
+		t.Errorf("rate after throttles 2 s apart with 10 calls accepted between: %.2f, want %.2f", got, want)
+	}
+}
+
 func TestFamilyOfAndScopes(t *testing.T) {
 	for _, tc := range []struct{ svc, op, want string }{
 		{"EC2", "DescribeSecurityGroups", "ec2"},
@@ -240,4 +317,37 @@ func TestAdaptiveModeAgainstSimulatorQuota(t *testing.T) {
 		t.Errorf("rate %.1f after %d throttles: did not learn", l.Rate(), throttled)
 	}
 	_ = aws.String
+}
+
+// An answer that is an error but not a throttle (here NoSuchEntity) took a
+// token of the service's quota: the limiter counts it as accepted.
+func TestLimiterCountsErrorAnswersAsAccepted(t *testing.T) {
+	isolateEnv(t)
+	sim := awssim.New(awssim.DemoEstate(), awssim.Options{})
+	url, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIARETAILMGMT000001")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "retail-demo-secret")
+	f := NewFactory(Options{EndpointURL: url, MaxAttempts: 1})
+	base, err := f.Base(context.Background(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := iam.NewFromConfig(f.ForAccount(base, "111100000004", "RampartAudit", "rampart-retail", ""))
+	for range 3 {
+		_, err := client.GetLoginProfile(context.Background(), &iam.GetLoginProfileInput{UserName: aws.String("deploy-bot")})
+		if err == nil {
+			t.Fatal("deploy-bot has no login profile: want NoSuchEntity")
+		}
+	}
+	if _, err := client.GetAccountSummary(context.Background(), &iam.GetAccountSummaryInput{}); err != nil {
+		t.Fatal(err)
+	}
+	l := f.Limiters().Get("acct:111100000004", "us-east-1", "iam")
+	if got := l.Accepted(); got != 4 {
+		t.Errorf("limiter counted %d accepted calls, want 4 (3 NoSuchEntity answers and a success)", got)
+	}
 }
