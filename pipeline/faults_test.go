@@ -105,3 +105,36 @@ func TestInjectedFaults(t *testing.T) {
 		})
 	}
 }
+
+// A global unit's modules run side by side: S3 does not wait for a slow
+// IAM, and a failure of one leaves the other's findings.
+func TestGlobalModulesRunSideBySide(t *testing.T) {
+	h := scantest.Start(t, smallEstate(t), scantest.Options{})
+	slow := awssim.Fault{Account: prod, Service: "iam", Operation: "GetAccountSummary", Kind: awssim.FaultLatency, Latency: 400 * time.Millisecond}
+	if err := h.Sim.SetFaults([]awssim.Fault{slow}); err != nil {
+		t.Fatal(err)
+	}
+	h.Scan(t)
+	var summaryEnd, firstS3 time.Time
+	for _, c := range h.Sim.Calls() {
+		if c.Account != prod {
+			continue
+		}
+		if c.Service == "iam" && c.Operation == "GetAccountSummary" {
+			summaryEnd = c.End
+		}
+		if c.Service == "s3" && (firstS3.IsZero() || c.Start.Before(firstS3)) {
+			firstS3 = c.Start
+		}
+	}
+	if summaryEnd.IsZero() || firstS3.IsZero() {
+		t.Fatalf("calls missing: iam GetAccountSummary ended %v, first s3 call %v", summaryEnd, firstS3)
+	}
+	if !firstS3.Before(summaryEnd) {
+		t.Errorf("first S3 call of %s at %v, after IAM's slow first call ended (%v): the modules ran one after the other",
+			prod, firstS3.Format(time.StampMilli), summaryEnd.Format(time.StampMilli))
+	}
+	if u := unitsOf(t, h, prod, rampart.GlobalRegion); u.State != rampart.UnitSucceeded {
+		t.Errorf("global unit of %s: %s/%s (%s), want succeeded", prod, u.State, u.ErrorClass, u.Error)
+	}
+}

@@ -582,7 +582,7 @@ func (r *run) Scan(ctx context.Context, u rampart.ScanUnit, attempt int) rampart
 		Config: cfg, AccountID: u.AccountID, Region: u.Region, HomeRegion: e.HomeRegion,
 		S3UsePathStyle: e.AWS.S3UsePathStyle(), Classify: e.Classify, Now: e.Now, Logger: log,
 	}
-	for _, m := range mods {
+	run := func(m checks.Module) modOutcome {
 		res := m.Run(ctx, env, r.selected)
 		res.Service.Service = m.Name()
 		res.Service.Checks = nil
@@ -591,7 +591,29 @@ func (r *run) Scan(ctx context.Context, u rampart.ScanUnit, attempt int) rampart
 				res.Service.Checks = append(res.Service.Checks, c.ID)
 			}
 		}
-		outcomes = append(outcomes, modOutcome{m, res})
+		return modOutcome{m, res}
+	}
+	if scope == checks.ScopeGlobal {
+		// A global unit's modules run side by side: each global service
+		// has its own quota (IAM one per account, S3 its own), and IAM's,
+		// the slowest of a scan, should not also wait for the others.
+		// Regional modules share the region's EC2 quotas and run one
+		// after the other.
+		outs := make([]modOutcome, len(mods))
+		var wg sync.WaitGroup
+		for i, m := range mods {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				outs[i] = run(m)
+			}()
+		}
+		wg.Wait()
+		outcomes = append(outcomes, outs...)
+	} else {
+		for _, m := range mods {
+			outcomes = append(outcomes, run(m))
+		}
 	}
 	state, class, msg := unitState(outcomes)
 	if ctx.Err() != nil && state != rampart.UnitSucceeded {

@@ -476,6 +476,19 @@ func debugTimeline(w io.Writer, start time.Time, took time.Duration, units []uni
 		ls = append(ls, last[a].Sub(first[a]).Seconds())
 	}
 	fmt.Fprintf(w, "  IAM per account: first call %s, phase %s\n", q(fs), q(ls))
+	if os.Getenv("BENCH_DEBUG") == "2" {
+		worst := ""
+		for a := range first {
+			if worst == "" || last[a].After(last[worst]) { // the critical path
+				worst = a
+			}
+		}
+		for _, c := range calls {
+			if c.Account == worst && (c.Service == "iam" || c.Service == "s3" || c.Service == "sts") {
+				fmt.Fprintf(w, "    %s %6.3f %6.3f %s:%s %s\n", c.Account, c.Start.Sub(start).Seconds(), c.End.Sub(start).Seconds(), c.Service, c.Operation, c.ErrorCode)
+			}
+		}
+	}
 	throttled := map[string]int{}
 	for _, c := range calls {
 		if throttleCodes[c.ErrorCode] {
