@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Static test credentials of moto's management account (123456789012).
@@ -41,7 +43,12 @@ func (s *seeder) must(err error, what string) {
 }
 
 func (s *seeder) cfg(region string, creds aws.CredentialsProvider) aws.Config {
-	return aws.Config{Region: region, Credentials: creds, BaseEndpoint: aws.String(s.url)}
+	// Retries are logged: a seed call that the SDK retried is the first
+	// thing to look at when a create reports that its resource exists.
+	return aws.Config{Region: region, Credentials: creds, BaseEndpoint: aws.String(s.url),
+		ClientLogMode: aws.LogRetries, Logger: logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+			s.t.Logf("seed sdk %s: "+format, append([]any{c}, v...)...)
+		})}
 }
 
 func (s *seeder) management(region string) aws.Config {
@@ -186,6 +193,29 @@ func (s *seeder) users(account, noMFA, withMFA string) {
 	s.must(err, "EnableMFADevice")
 }
 
+// securityGroup creates the group name in vpc and returns its id. The SDK
+// retries a call whose answer was lost (a reset connection when moto is slow
+// on a loaded machine), and CreateSecurityGroup is not idempotent: a retried
+// create finds the group its first attempt made. That group is the one
+// wanted, so it is looked up instead of failing the seed.
+func (s *seeder) securityGroup(c *ec2.Client, vpc *string, name string) string {
+	s.t.Helper()
+	out, err := c.CreateSecurityGroup(s.ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name), Description: aws.String(name), VpcId: vpc})
+	if err == nil {
+		return aws.ToString(out.GroupId)
+	}
+	if !strings.Contains(err.Error(), "InvalidGroup.Duplicate") {
+		s.must(err, "CreateSecurityGroup "+name)
+	}
+	found, derr := c.DescribeSecurityGroups(s.ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("group-name"), Values: []string{name}}, {Name: aws.String("vpc-id"), Values: []string{aws.ToString(vpc)}}}})
+	s.must(derr, "DescribeSecurityGroups "+name+" after "+err.Error())
+	if len(found.SecurityGroups) != 1 {
+		s.t.Fatalf("seed CreateSecurityGroup %s: %v, and %d groups of that name exist", name, err, len(found.SecurityGroups))
+	}
+	return aws.ToString(found.SecurityGroups[0].GroupId)
+}
+
 // regional are the ids of what regionalEstate created in one region.
 type regional struct {
 	openSG, restrictedSG   string
@@ -208,16 +238,22 @@ func (s *seeder) regionalEstate(account, region string) regional {
 	}
 	vpc := vpcs.Vpcs[0].VpcId
 	mkSG := func(name string, perm ec2types.IpPermission) string {
-		out, err := c.CreateSecurityGroup(s.ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name), Description: aws.String(name), VpcId: vpc})
-		s.must(err, "CreateSecurityGroup "+name)
-		_, err = c.AuthorizeSecurityGroupIngress(s.ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: out.GroupId, IpPermissions: []ec2types.IpPermission{perm}})
-		s.must(err, "AuthorizeSecurityGroupIngress "+name)
-		return aws.ToString(out.GroupId)
+		id := s.securityGroup(c, vpc, name)
+		_, err := c.AuthorizeSecurityGroupIngress(s.ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: []ec2types.IpPermission{perm}})
+		if err != nil && !strings.Contains(err.Error(), "InvalidPermission.Duplicate") {
+			s.must(err, "AuthorizeSecurityGroupIngress "+name)
+		}
+		return id
 	}
 	r.openSG = mkSG("conf-ssh-open", ec2types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22),
 		IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}})
 	r.restrictedSG = mkSG("conf-restricted", ec2types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443),
 		IpRanges: []ec2types.IpRange{{CidrIp: aws.String("10.0.0.0/8")}}})
+
+	// The lookup that recovers a retried create finds the same group.
+	if again := s.securityGroup(c, vpc, "conf-restricted"); again != r.restrictedSG {
+		s.t.Fatalf("seed: conf-restricted created as %s, found again as %s", r.restrictedSG, again)
+	}
 
 	az := region + "a"
 	mkVol := func(encrypted bool) string {
