@@ -186,7 +186,6 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// inTx runs fn in a transaction, committing if it returns nil.
 // bulkCacheKiB is the page cache of a connection while it writes in bulk
 // (an ingest, a bare insert): twice the default. Findings are keyed by a
 // hash, so a bulk write touches index pages all over the file; at 136,000
@@ -225,6 +224,7 @@ func (s *Store) beginBulk(ctx context.Context) (tx *sql.Tx, done func(), err err
 	return tx, release, nil
 }
 
+// inTx runs fn in a transaction, committing if it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	unlock, err := s.lockWrite(ctx)
 	if err != nil {

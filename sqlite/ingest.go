@@ -49,6 +49,12 @@ type Ingest struct {
 	insBatch *sql.Stmt
 
 	getRow, insEvent, upsert, insert, touch, insUnit, anyRow *sql.Stmt
+
+	// Bulk loads defer the read model's indexes (deferIndexes).
+	existing int64    // findings rows when the ingest began (an estimate)
+	inserted int      // rows this ingest inserted
+	nextLook int      // inserted count at which to consider deferring next
+	deferred []string // CREATE INDEX statements to re-run at Finish
 }
 
 type ingestUnit struct {
@@ -89,6 +95,12 @@ func (s *Store) BeginIngest(ctx context.Context, scan rampart.Scan) (*Ingest, er
 	if in.triggers, err = dropSummaryTriggers(ctx, tx); err != nil {
 		return fail(err)
 	}
+	// The largest rowid bounds the rows (findings is a rowid table): a
+	// cheap stand-in for count(*) on a large table.
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(rowid), 0) FROM findings`).Scan(&in.existing); err != nil {
+		return fail(err)
+	}
+	in.nextLook = deferFirst
 	_, err = tx.ExecContext(ctx, `INSERT INTO scans (id, landing_zone_id, scanner, status, started_at, finished_at, error)
 		VALUES (?, ?, ?, ?, ?, NULL, '')`, scan.ID, scan.LandingZoneID, scan.Scanner, string(scan.Status), formatTime(scan.StartedAt))
 	if isUniqueViolation(err) {
@@ -261,11 +273,19 @@ func (in *Ingest) write(old, row *rampart.Finding, evs []rampart.FindingEvent, f
 			}
 		}
 	}
+	if old == nil {
+		if in.inserted++; in.inserted >= in.nextLook {
+			if err := in.considerDeferring(); err != nil {
+				return err
+			}
+		}
+	}
 	var err error
 	switch {
 	case old == nil && fresh:
 		_, err = in.insert.ExecContext(in.ectx, findingArgs(row)...)
 		if isUniqueViolation(err) {
+			in.inserted--
 			return errRepeat
 		}
 	case old != nil && len(evs) == 1 && evs[0].Type == rampart.EventSeen:
@@ -287,6 +307,109 @@ func (in *Ingest) write(old, row *rampart.Finding, evs []rampart.FindingEvent, f
 	}
 	in.sums.add(old, -1)
 	in.sums.add(row, 1)
+	return nil
+}
+
+// Deferring the read model's indexes. Inserting a row puts an entry in
+// every index of findings at a place all over the index (findings are keyed
+// by a hash), which makes a bulk load of hundreds of thousands of rows
+// mostly index maintenance; building an index afterwards sorts its entries
+// once. So once an ingest has inserted deferFirst rows, and again each time
+// it doubles them, if the rows it inserted reach deferShare of the rows
+// the table held, it drops the indexes nothing in the ingest reads (every
+// index of findings but the primary key and findings_scope, and
+// finding_events' index) and Finish re-creates them before the commit.
+// All of it is one transaction: readers see the indexes throughout, and a
+// failed ingest leaves them as they were.
+var (
+	deferFirst = 10_000 // a variable for tests
+	deferShare = 0.25
+)
+
+// dropIndexes drops, in tx, the indexes of tables (those SQLite made for a
+// PRIMARY KEY or UNIQUE constraint have no SQL and stay) but those named in
+// keep, and returns the statements that re-create them.
+func dropIndexes(ctx context.Context, tx *sql.Tx, tables []string, keep map[string]bool) ([]string, error) {
+	var names, defs []string
+	for _, t := range tables {
+		rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master
+			WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name`, t)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var name, def string
+			if err := rows.Scan(&name, &def); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if !keep[name] {
+				names, defs = append(names, name), append(defs, def)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range names {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+n+`"`); err != nil {
+			return nil, fmt.Errorf("drop index %s: %w", n, err)
+		}
+	}
+	return defs, nil
+}
+
+// rebuildIndexes re-creates what dropIndexes dropped, with the page cache
+// (and so the in-memory sort) shrunk to rebuildCacheKiB: an index build
+// sorts its entries in memory up to the cache's size before it spills to
+// temporary files, on top of the cache itself, and writes its index in
+// order, needing little cache. The caller restores the cache.
+func rebuildIndexes(ctx context.Context, tx *sql.Tx, defs []string) error {
+	if len(defs) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, rebuildCacheKiB)); err != nil {
+		return fmt.Errorf("shrink the page cache: %w", err)
+	}
+	for _, q := range defs {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("(%s): %w", q, err)
+		}
+	}
+	return nil
+}
+
+// rebuildCacheKiB is the page cache, and so the in-memory sort, while
+// deferred indexes are rebuilt.
+const rebuildCacheKiB = 32768
+
+// keptIndexes are indexes the ingest's own statements use.
+var keptIndexes = map[string]bool{"findings_scope": true}
+
+func (in *Ingest) considerDeferring() error {
+	in.nextLook = max(in.nextLook*2, deferFirst)
+	if in.deferred != nil || float64(in.inserted) < deferShare*float64(in.existing) {
+		return nil
+	}
+	defs, err := dropIndexes(in.ctx, in.tx, []string{"findings", "finding_events"}, keptIndexes)
+	if err != nil {
+		return fmt.Errorf("defer indexes: %w", err)
+	}
+	if defs == nil {
+		defs = []string{} // deferred (nothing to defer): do not look again
+	}
+	in.deferred = defs
+	if len(defs) > 0 {
+		// The bulk cache is for index pages touched all over the file;
+		// what remains (the primary key, findings_scope, rows and events
+		// appended in order) does with the default cache. At 1 GB
+		// (rampart bench ingest) the default cache was as fast as the bulk
+		// one and peaked about 60 MB lower.
+		if _, err := in.tx.ExecContext(in.ctx, `PRAGMA cache_size = -`+defaultCacheKiB); err != nil {
+			return fmt.Errorf("defer indexes: shrink the page cache: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -409,6 +532,9 @@ func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart
 	if err := in.flushEvents(); err != nil {
 		return nil, err
 	}
+	if err := rebuildIndexes(ctx, in.tx, in.deferred); err != nil {
+		return nil, fmt.Errorf("rebuild deferred indexes: %w", err)
+	}
 	if err := in.sums.apply(ctx, in.tx, in.triggers); err != nil {
 		return nil, err
 	}
@@ -484,7 +610,7 @@ func (s *Store) ArtifactBySHA256(ctx context.Context, lzID, kindPrefix, sha stri
 // BareInsert writes rows, which must be new, straight into the findings
 // table in one transaction (a BareWriter): no lifecycle, no events.
 func (s *Store) BareInsert(ctx context.Context, rows []rampart.Finding) error {
-	b, err := s.BeginBare(ctx, false)
+	b, err := s.BeginBare(ctx, BareRowIndexed)
 	if err != nil {
 		return err
 	}
@@ -508,13 +634,27 @@ type BareWriter struct {
 	st       *sql.Stmt
 	triggers []string
 	sums     *summaryDelta
+	deferred []string // indexes to re-create at Commit (BareDeferred)
 }
 
-// BeginBare starts a BareWriter on the bulk connection. With
-// dropIndexes the findings table's secondary indexes are dropped in the
-// transaction, so that Commit leaves the store WITHOUT them: only for a
-// throwaway store that measures what the indexes cost.
-func (s *Store) BeginBare(ctx context.Context, dropIndexes bool) (*BareWriter, error) {
+// BareMode is how a BareWriter treats the findings table's secondary
+// indexes.
+type BareMode int
+
+const (
+	// BareRowIndexed maintains every index row by row.
+	BareRowIndexed BareMode = iota
+	// BareDeferred drops the indexes a bulk ingest defers and re-creates
+	// them at Commit (timed with it): the bulk-load strategy of Ingest.
+	BareDeferred
+	// BareNoIndex drops every secondary index and does NOT re-create it,
+	// so that Commit leaves the store without them: only for a throwaway
+	// store that measures what the indexes cost.
+	BareNoIndex
+)
+
+// BeginBare starts a BareWriter on the bulk connection.
+func (s *Store) BeginBare(ctx context.Context, mode BareMode) (*BareWriter, error) {
 	tx, done, err := s.beginBulk(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: bare insert: %w", err)
@@ -527,25 +667,18 @@ func (s *Store) BeginBare(ctx context.Context, dropIndexes bool) (*BareWriter, e
 	if b.triggers, err = dropSummaryTriggers(ctx, tx); err != nil {
 		return fail(err)
 	}
-	if dropIndexes {
-		rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings' AND sql IS NOT NULL`)
-		if err != nil {
+	switch mode {
+	case BareDeferred:
+		if b.deferred, err = dropIndexes(ctx, tx, []string{"findings"}, keptIndexes); err != nil {
 			return fail(err)
 		}
-		var names []string
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				rows.Close()
-				return fail(err)
-			}
-			names = append(names, n)
+		// As Ingest does once it defers: the default cache.
+		if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -`+defaultCacheKiB); err != nil {
+			return fail(err)
 		}
-		rows.Close()
-		for _, n := range names {
-			if _, err := tx.ExecContext(ctx, `DROP INDEX "`+n+`"`); err != nil {
-				return fail(err)
-			}
+	case BareNoIndex:
+		if _, err = dropIndexes(ctx, tx, []string{"findings"}, nil); err != nil {
+			return fail(err)
 		}
 	}
 	if b.st, err = tx.PrepareContext(ctx, insertFindingSQL); err != nil {
@@ -565,9 +698,13 @@ func (b *BareWriter) Insert(rows []rampart.Finding) error {
 	return nil
 }
 
-// Commit writes the summary counts and commits.
+// Commit re-creates deferred indexes, writes the summary counts and
+// commits.
 func (b *BareWriter) Commit() error {
 	defer b.Rollback()
+	if err := rebuildIndexes(b.ctx, b.tx, b.deferred); err != nil {
+		return fmt.Errorf("sqlite: bare insert: rebuild deferred indexes: %w", err)
+	}
 	if err := b.sums.apply(b.ctx, b.tx, b.triggers); err != nil {
 		return fmt.Errorf("sqlite: bare insert: %w", err)
 	}
