@@ -47,6 +47,12 @@ func TestInjectedFaults(t *testing.T) {
 			faults:    []awssim.Fault{{Account: prod, Region: "eu-west-1", Service: "ec2", Operation: "DescribeSecurityGroups", Kind: awssim.FaultLatency, Latency: 5 * time.Second}},
 			opts:      scantest.Options{UnitTimeout: 300 * time.Millisecond, MaxAttempts: 1},
 			wantState: rampart.UnitFailed, wantClass: rampart.ErrClassTimeout},
+		// The global unit's modules run side by side: S3 finishes, IAM
+		// does not; what S3 saw is kept and IAM's controls are timeouts.
+		{name: "IAM slower than the unit timeout: S3's findings kept", region: rampart.GlobalRegion,
+			faults:    []awssim.Fault{{Account: prod, Service: "iam", Operation: "ListUsers", Kind: awssim.FaultLatency, Latency: 5 * time.Second}},
+			opts:      scantest.Options{UnitTimeout: 800 * time.Millisecond, MaxAttempts: 1},
+			wantState: rampart.UnitPartial, wantClass: rampart.ErrClassTimeout, wantFinding: public},
 		{name: "access denied on one API", region: rampart.GlobalRegion,
 			faults:    []awssim.Fault{{Account: prod, Service: "s3", Operation: "ListBuckets", Kind: awssim.FaultAccessDenied}},
 			wantState: rampart.UnitPartial, wantClass: rampart.ErrClassAccessDenied, wantFinding: userMFA},
