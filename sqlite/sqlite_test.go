@@ -272,3 +272,51 @@ func TestWALCheckpointInterval(t *testing.T) {
 		}
 	}
 }
+
+// A new database gets pageSize pages and WAL mode; a database created
+// with SQLite's default 4 KiB pages keeps them, opens in WAL mode and
+// migrates.
+func TestPageSize(t *testing.T) {
+	ctx := context.Background()
+	pragma := func(db *sql.DB, name string) string {
+		t.Helper()
+		var v string
+		if err := db.QueryRow(`PRAGMA ` + name).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := pragma(s.db, "page_size"); got != fmt.Sprint(pageSize) {
+		t.Errorf("new database: page_size %s, want %d", got, pageSize)
+	}
+
+	// An older database: plain driver, default page size, WAL.
+	dir := t.TempDir()
+	old, err := sql.Open("sqlite3", filepath.Join(dir, FileName)+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE kept (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	if got := pragma(old, "page_size"); got != "4096" {
+		t.Fatalf("the plain driver made %s-byte pages: the case tests nothing", got)
+	}
+	old.Close()
+	s2, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("open a 4 KiB-page database: %v", err)
+	}
+	defer s2.Close()
+	if got, mode := pragma(s2.db, "page_size"), pragma(s2.db, "journal_mode"); got != "4096" || mode != "wal" {
+		t.Errorf("existing database: page_size %s, journal_mode %s; want 4096, wal", got, mode)
+	}
+	if err := s2.UpsertLandingZone(ctx, rampart.LandingZone{ID: "lz-a", OwnerTeam: "t"}); err != nil {
+		t.Errorf("write to the migrated 4 KiB-page database: %v", err)
+	}
+}
