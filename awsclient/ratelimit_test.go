@@ -267,22 +267,9 @@ func TestFamilyOfAndScopes(t *testing.T) {
 // simulator counts the throttles it answered, and the limiter learned a
 // lower rate than its prior.
 func TestAdaptiveModeAgainstSimulatorQuota(t *testing.T) {
-	isolateEnv(t)
 	estate := awssim.DemoEstate()
 	estate.Quotas = &awssim.Quotas{Buckets: map[string]awssim.TokenBucket{"iam": {Burst: 3, Rate: 8}}}
-	sim := awssim.New(estate, awssim.Options{})
-	url, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIARETAILMGMT000001")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "retail-demo-secret")
-	f := NewFactory(Options{EndpointURL: url, MaxAttempts: 8})
-	base, err := f.Base(context.Background(), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, f, base := retailFactory(t, estate, 8)
 	cfg := f.ForAccount(base, "111100000003", "RampartAudit", "rampart-retail", "")
 	client := iam.NewFromConfig(cfg)
 	var wg sync.WaitGroup
@@ -316,26 +303,12 @@ func TestAdaptiveModeAgainstSimulatorQuota(t *testing.T) {
 	if throttled > 0 && l.Rate() >= Priors["iam"].Rate {
 		t.Errorf("rate %.1f after %d throttles: did not learn", l.Rate(), throttled)
 	}
-	_ = aws.String
 }
 
 // An answer that is an error but not a throttle (here NoSuchEntity) took a
 // token of the service's quota: the limiter counts it as accepted.
 func TestLimiterCountsErrorAnswersAsAccepted(t *testing.T) {
-	isolateEnv(t)
-	sim := awssim.New(awssim.DemoEstate(), awssim.Options{})
-	url, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIARETAILMGMT000001")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "retail-demo-secret")
-	f := NewFactory(Options{EndpointURL: url, MaxAttempts: 1})
-	base, err := f.Base(context.Background(), "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, f, base := retailFactory(t, awssim.DemoEstate(), 1)
 	client := iam.NewFromConfig(f.ForAccount(base, "111100000004", "RampartAudit", "rampart-retail", ""))
 	for range 3 {
 		_, err := client.GetLoginProfile(context.Background(), &iam.GetLoginProfileInput{UserName: aws.String("deploy-bot")})
@@ -350,4 +323,25 @@ func TestLimiterCountsErrorAnswersAsAccepted(t *testing.T) {
 	if got := l.Accepted(); got != 4 {
 		t.Errorf("limiter counted %d accepted calls, want 4 (3 NoSuchEntity answers and a success)", got)
 	}
+}
+
+// retailFactory starts a simulator of estate and returns it with a Factory
+// whose base config holds the retail management account's credentials.
+func retailFactory(t *testing.T, estate *awssim.Estate, maxAttempts int) (*awssim.Server, *Factory, aws.Config) {
+	t.Helper()
+	isolateEnv(t)
+	sim := awssim.New(estate, awssim.Options{})
+	url, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIARETAILMGMT000001")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "retail-demo-secret")
+	f := NewFactory(Options{EndpointURL: url, MaxAttempts: maxAttempts})
+	base, err := f.Base(context.Background(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim, f, base
 }
