@@ -582,7 +582,7 @@ func (r *run) Scan(ctx context.Context, u rampart.ScanUnit, attempt int) rampart
 		Config: cfg, AccountID: u.AccountID, Region: u.Region, HomeRegion: e.HomeRegion,
 		S3UsePathStyle: e.AWS.S3UsePathStyle(), Classify: e.Classify, Now: e.Now, Logger: log,
 	}
-	run := func(m checks.Module) modOutcome {
+	runModule := func(m checks.Module) modOutcome {
 		res := m.Run(ctx, env, r.selected)
 		res.Service.Service = m.Name()
 		res.Service.Checks = nil
@@ -605,14 +605,14 @@ func (r *run) Scan(ctx context.Context, u rampart.ScanUnit, attempt int) rampart
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				outs[i] = run(m)
+				outs[i] = runModule(m)
 			}()
 		}
 		wg.Wait()
 		outcomes = append(outcomes, outs...)
 	} else {
 		for _, m := range mods {
-			outcomes = append(outcomes, run(m))
+			outcomes = append(outcomes, runModule(m))
 		}
 	}
 	state, class, msg := unitState(outcomes)

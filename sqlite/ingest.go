@@ -50,7 +50,7 @@ type Ingest struct {
 
 	getRow, insEvent, upsert, insert, touch, insUnit, anyRow *sql.Stmt
 
-	// Bulk loads defer the read model's indexes (deferIndexes).
+	// Bulk loads defer the read model's indexes (considerDeferring).
 	existing int64    // findings rows when the ingest began (an estimate)
 	inserted int      // rows this ingest inserted
 	nextLook int      // inserted count at which to consider deferring next
