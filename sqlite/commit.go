@@ -84,6 +84,7 @@ func (s *Store) commitUnit(ctx context.Context, res rampart.UnitResult) (rampart
 			return err
 		}
 		defer touch.Close()
+		var snapBuf []byte
 		for _, c := range changes {
 			row := c.Row
 			if len(c.Events) == 1 && c.Events[0].Type == rampart.EventSeen && cur[row.FindingID] != nil {
@@ -100,20 +101,19 @@ func (s *Store) commitUnit(ctx context.Context, res rampart.UnitResult) (rampart
 				continue
 			}
 			for _, ev := range c.Events {
-				snap, err := encodeSnapshot(ev.Snapshot)
-				if err != nil {
-					return err
+				var snap any
+				if ev.Snapshot != nil {
+					// Write exactly what Reindex will read back from the
+					// event, so that both paths give identical rows.
+					s, r, err := encodeSnapshotRow(&snapBuf, ev.Snapshot)
+					if err != nil {
+						return err
+					}
+					snap, row = s, r
 				}
 				if _, err := insEvent.ExecContext(ctx, ev.FindingID, string(ev.Type), formatTime(ev.At),
 					ev.ScanID, ev.UnitID, snap); err != nil {
 					return fmt.Errorf("append %s event of finding %s: %w", ev.Type, ev.FindingID, err)
-				}
-				if snap != nil {
-					// Write exactly what Reindex will read back from the
-					// event, so that both paths give identical rows.
-					if row, err = snapshotRow(ev.Snapshot, snap); err != nil {
-						return err
-					}
 				}
 				stats.Count(ev.Type)
 			}

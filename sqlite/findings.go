@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/rampart-cspm/rampart"
 )
@@ -211,50 +210,31 @@ func encodeSnapshot(f *rampart.Finding) (any, error) {
 	if f == nil {
 		return nil, nil
 	}
-	b, err := json.Marshal(snapshotJSON{Finding: f, Scope: f.Scope})
+	b, _, err := appendSnapshot(nil, f)
 	if err != nil {
-		return nil, fmt.Errorf("encode snapshot of finding %s: %w", f.FindingID, err)
+		return nil, err
 	}
 	return string(b), nil
 }
 
-// snapshotRow is the row Reindex will read back from snap, the encoded
-// snapshot of f: f itself when its JSON round trip is the identity on
-// the columns (every string valid UTF-8: encoding/json replaces invalid
-// bytes), else the decoded snapshot. It spares CommitUnit a JSON decode
-// per new or changed finding while keeping the two paths byte-identical.
-func snapshotRow(f *rampart.Finding, snap any) (*rampart.Finding, error) {
-	if roundTripsAsIs(f) {
+// encodeSnapshotRow encodes f's snapshot into buf (reused) and returns it
+// with the row Reindex will read back from it: f itself when decoding is
+// the identity on the columns (every string valid UTF-8), else the decoded
+// snapshot. It spares CommitUnit and Ingest a JSON decode per new or
+// changed finding while keeping their rows byte-identical to Reindex's.
+func encodeSnapshotRow(buf *[]byte, f *rampart.Finding) (string, *rampart.Finding, error) {
+	b, valid, err := appendSnapshot((*buf)[:0], f)
+	*buf = b
+	if err != nil {
+		return "", nil, err
+	}
+	snap := string(b)
+	if valid {
 		row := *f
-		return &row, nil
+		return snap, &row, nil
 	}
-	return decodeSnapshot(sql.NullString{String: snap.(string), Valid: true})
-}
-
-// roundTripsAsIs reports whether every string of f is valid UTF-8.
-func roundTripsAsIs(f *rampart.Finding) bool {
-	for _, s := range [...]string{f.FindingID, f.ScanID, f.LandingZoneID, f.AccountID, f.AccountName, f.Region,
-		f.CloudProvider, f.ResourceID, f.ResourceType, f.ResourceName, f.Service, f.ControlID, f.Title,
-		string(f.Severity), string(f.Status), f.RiskReason, f.Remediation, f.Framework, f.RequirementID,
-		f.OwnerTeam, f.BusinessUnit, f.Environment, f.StatusExtended, string(f.ErrorClass), f.MuteReason,
-		f.RiskLevel, f.DataSensitivity, f.OwnerSource, f.Scope} {
-		if !utf8.ValidString(s) {
-			return false
-		}
-	}
-	for _, list := range [][]string{f.Sources, f.CompensatingControls} {
-		for _, s := range list {
-			if !utf8.ValidString(s) {
-				return false
-			}
-		}
-	}
-	for k, v := range f.Context {
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return false
-		}
-	}
-	return true
+	row, err := decodeSnapshot(sql.NullString{String: snap, Valid: true})
+	return snap, row, err
 }
 
 func decodeSnapshot(s sql.NullString) (*rampart.Finding, error) {

@@ -46,6 +46,7 @@ type Ingest struct {
 	// events are appended in order, eventBatch rows per INSERT.
 	events   []any
 	nEvents  int
+	snapBuf  []byte // encodeSnapshotRow's buffer
 	insBatch *sql.Stmt
 
 	getRow, insEvent, upsert, insert, touch, insUnit, anyRow *sql.Stmt
@@ -261,17 +262,16 @@ func (in *Ingest) write(old, row *rampart.Finding, evs []rampart.FindingEvent, f
 		snaps = make([]any, 0, len(evs))
 	}
 	for _, ev := range evs {
-		snap, err := encodeSnapshot(ev.Snapshot)
+		if ev.Snapshot == nil {
+			snaps = append(snaps, nil)
+			continue
+		}
+		// The row Reindex will read back from this event.
+		snap, r, err := encodeSnapshotRow(&in.snapBuf, ev.Snapshot)
 		if err != nil {
 			return err
 		}
-		snaps = append(snaps, snap)
-		if snap != nil {
-			// The row Reindex will read back from this event.
-			if row, err = snapshotRow(ev.Snapshot, snap); err != nil {
-				return err
-			}
-		}
+		snaps, row = append(snaps, snap), r
 	}
 	if old == nil {
 		if in.inserted++; in.inserted >= in.nextLook {
