@@ -103,6 +103,35 @@ func (l *Local) Put(ctx context.Context, key, contentType string, r io.Reader) (
 	}, nil
 }
 
+// Has reports whether key holds an object. It returns EINVALID for an
+// unsafe key.
+func (l *Local) Has(ctx context.Context, key string) (bool, error) {
+	if err := ValidateKey(key); err != nil {
+		return false, err
+	}
+	fi, err := os.Stat(filepath.Join(l.root, filepath.FromSlash(key)))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("artifact: stat %s: %w", key, err)
+	}
+	return fi.Mode().IsRegular(), nil
+}
+
+// Remove deletes the object under key; a missing one is not an error. It
+// is for taking back what a failed write stored (ingest.File), never for
+// an object a database row points to.
+func (l *Local) Remove(ctx context.Context, key string) error {
+	if err := ValidateKey(key); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(l.root, filepath.FromSlash(key))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("artifact: remove %s: %w", key, err)
+	}
+	return nil
+}
+
 // Open returns the file behind a file:// URI of this store. It returns
 // EINVALID for a URI outside the store's directory and ENOTFOUND for a
 // missing file.

@@ -75,7 +75,7 @@ const ArtifactKind = "prowler-"
 // changes nothing. A record
 // that cannot be mapped fails the whole file, leaving the store as it was,
 // unless SkipInvalid; a malformed or truncated file always fails.
-func (g *Ingester) File(ctx context.Context, path string) (Result, error) {
+func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) {
 	res := Result{File: path}
 	now := time.Now
 	if g.Now != nil {
@@ -120,6 +120,33 @@ func (g *Ingester) File(ctx context.Context, path string) (Result, error) {
 		return res, fmt.Errorf("ingest %s: %w", path, err)
 	}
 	defer tx.Rollback()
+	ext := map[Format]string{FormatOCSF: ".ocsf.json", FormatASFF: ".asff.json", FormatCSV: ".csv"}[format]
+	ctype := "application/json"
+	if format == FormatCSV {
+		ctype = "text/csv"
+	}
+	key := "prowler/" + res.SHA256 + ext
+	// The artifact store takes its copy of the file while the file parses
+	// when it can take the copy back should the ingest fail: the store
+	// keeps nothing of a failed ingest. tx holds the store's write turn, so
+	// no other ingest writes or points at key meanwhile.
+	var copying *artifactCopy
+	if rs, ok := g.Artifacts.(removableArtifacts); ok {
+		existed, err := rs.Has(ctx, key)
+		if err != nil {
+			return res, fmt.Errorf("ingest %s: %w", path, err)
+		}
+		// An object already under key is another scan's: it is not
+		// overwritten while this ingest may still fail.
+		if !existed {
+			copying = startCopy(ctx, g.Artifacts, rs, key, ctype, io.NewSectionReader(f, 0, res.Size))
+			defer func() {
+				if rerr := copying.abandon(ctx); rerr != nil {
+					err = errors.Join(err, rerr)
+				}
+			}()
+		}
+	}
 	// Parsing and normalizing run on their own goroutine, a batch ahead of
 	// the store's writes: the two overlap on a multi-core machine, and at
 	// most a few batches are in memory.
@@ -185,18 +212,18 @@ func (g *Ingester) File(ctx context.Context, path string) (Result, error) {
 	if err := <-readErr; err != nil {
 		return res, fmt.Errorf("ingest: %w (nothing from this file was stored)", err)
 	}
-	// The bytes go to the artifact store once the file has parsed.
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return res, fmt.Errorf("ingest %s: %w", path, err)
+	var art rampart.Artifact
+	if copying != nil {
+		art, err = copying.wait()
+	} else {
+		// The bytes go to the artifact store once the file has parsed.
+		art, err = g.Artifacts.Put(ctx, key, ctype, io.NewSectionReader(f, 0, res.Size))
 	}
-	ext := map[Format]string{FormatOCSF: ".ocsf.json", FormatASFF: ".asff.json", FormatCSV: ".csv"}[format]
-	ctype := "application/json"
-	if format == FormatCSV {
-		ctype = "text/csv"
-	}
-	art, err := g.Artifacts.Put(ctx, "prowler/"+res.SHA256+ext, ctype, f)
 	if err != nil {
 		return res, fmt.Errorf("ingest %s: store artifact: %w", path, err)
+	}
+	if art.SHA256 != res.SHA256 {
+		return res, rampart.Errorf(rampart.ECONFLICT, "ingest %s: the file changed while it was ingested (sha256 %s, then %s); nothing from it was stored", path, res.SHA256, art.SHA256)
 	}
 	art.ID, art.ScanID, art.Kind = scan.ID+"/"+ArtifactKind+string(format), scan.ID, ArtifactKind+string(format)
 	art.CreatedAt = now().UTC()
@@ -204,8 +231,66 @@ func (g *Ingester) File(ctx context.Context, path string) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("ingest %s: %w", path, err)
 	}
+	if copying != nil {
+		copying.keep() // the scan points at it now
+	}
 	res.ScanID, res.Units, res.Stats = scan.ID, units, stats
 	return res, nil
+}
+
+// removableArtifacts is an artifact store that can tell whether a key
+// holds an object and take back one it stored (artifact.Local).
+type removableArtifacts interface {
+	Has(ctx context.Context, key string) (bool, error)
+	Remove(ctx context.Context, key string) error
+}
+
+// artifactCopy is a Put running beside the parse.
+type artifactCopy struct {
+	rs     removableArtifacts
+	key    string
+	cancel context.CancelFunc
+	done   chan struct{}
+	art    rampart.Artifact
+	err    error
+	kept   bool
+}
+
+func startCopy(ctx context.Context, store rampart.ArtifactStore, rs removableArtifacts, key, ctype string, r io.Reader) *artifactCopy {
+	cctx, cancel := context.WithCancel(ctx)
+	c := &artifactCopy{rs: rs, key: key, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		c.art, c.err = store.Put(cctx, key, ctype, r)
+	}()
+	return c
+}
+
+// wait returns the Put's outcome.
+func (c *artifactCopy) wait() (rampart.Artifact, error) {
+	<-c.done
+	return c.art, c.err
+}
+
+// keep marks the copy as pointed at by a committed scan.
+func (c *artifactCopy) keep() { c.kept = true }
+
+// abandon stops the copy and removes what it stored, unless kept. The
+// ingest has failed when it runs: its error names the copy it could not
+// remove.
+func (c *artifactCopy) abandon(ctx context.Context) error {
+	if c.kept {
+		return nil
+	}
+	c.cancel()
+	<-c.done
+	if c.err != nil {
+		return nil // Put stores nothing when it fails
+	}
+	if err := c.rs.Remove(context.WithoutCancel(ctx), c.key); err != nil {
+		return fmt.Errorf("take back the artifact copy %s: %w", c.key, err)
+	}
+	return nil
 }
 
 // Enrich sets what the landing zone and the account know of a finding:

@@ -2,10 +2,16 @@ package ingest_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -270,6 +276,9 @@ func TestIngestBadRecordStoresNothing(t *testing.T) {
 	if c := count(t, s); c != (counts{}) {
 		t.Fatalf("a bad file left %+v in the store", c)
 	}
+	if objs := storedObjects(t, g); len(objs) != 0 {
+		t.Fatalf("a bad file left %q in the artifact store", objs)
+	}
 	// Truncated: fails even with SkipInvalid.
 	g.SkipInvalid = true
 	if _, err := g.File(ctx, write(t, body[:len(body)/2])); err == nil || !strings.Contains(err.Error(), "truncated") {
@@ -278,12 +287,103 @@ func TestIngestBadRecordStoresNothing(t *testing.T) {
 	if c := count(t, s); c != (counts{}) {
 		t.Fatalf("a truncated file left %+v in the store", c)
 	}
+	if objs := storedObjects(t, g); len(objs) != 0 {
+		t.Fatalf("a truncated file left %q in the artifact store", objs)
+	}
 	res, err := g.File(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Skipped != 1 || res.Records != 2 {
 		t.Fatalf("with SkipInvalid: %+v, want 2 records and 1 skipped", res)
+	}
+}
+
+// storedObjects lists the files of the ingester's artifact directory,
+// relative to it.
+func storedObjects(t *testing.T, g *ingest.Ingester) []string {
+	t.Helper()
+	root := g.Artifacts.(*artifact.Local).Root()
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		out = append(out, filepath.ToSlash(rel))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// failingFinish is a store whose ingests fail at the commit, after the
+// artifact copy is done.
+type failingFinish struct{ ingest.Store }
+
+func (s failingFinish) Begin(ctx context.Context, scan rampart.Scan) (ingest.Tx, error) {
+	tx, err := s.Store.Begin(ctx, scan)
+	return failingTx{tx}, err
+}
+
+type failingTx struct{ ingest.Tx }
+
+func (tx failingTx) Finish([]rampart.Artifact, time.Time) (rampart.CommitStats, []rampart.ScanUnit, error) {
+	return rampart.CommitStats{}, nil, errors.New("injected commit failure")
+}
+
+// The artifact is copied while the file parses; an ingest that fails
+// afterwards takes its copy back, but never removes an object another
+// scan points at.
+func TestIngestFailureTakesBackItsArtifact(t *testing.T) {
+	ctx := context.Background()
+	s, g := env(t)
+	path := filepath.Join("testdata", "example_output_aws.ocsf.json")
+	good := g.Store
+	g.Store = failingFinish{good}
+	if _, err := g.File(ctx, path); err == nil || !strings.Contains(err.Error(), "injected commit failure") {
+		t.Fatalf("error = %v, want the injected one", err)
+	}
+	if objs := storedObjects(t, g); len(objs) != 0 {
+		t.Fatalf("a failed ingest left %q in the artifact store", objs)
+	}
+
+	g.Store = good
+	res, err := g.File(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arts, err := s.ListArtifacts(ctx, res.ScanID)
+	if err != nil || len(arts) != 1 {
+		t.Fatalf("artifacts = %+v, %v", arts, err)
+	}
+	want := storedObjects(t, g)
+	if len(want) != 1 {
+		t.Fatalf("stored %q, want one object", want)
+	}
+	// The same bytes into another landing zone, failing: the first scan's
+	// object stays, readable, with its bytes.
+	other := rampart.LandingZone{ID: "lz-other"}
+	if err := s.UpsertLandingZone(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	g.Store, g.LandingZone = failingFinish{good}, other
+	if _, err := g.File(ctx, path); err == nil {
+		t.Fatal("no error from the failing store")
+	}
+	if got := storedObjects(t, g); !slices.Equal(got, want) {
+		t.Fatalf("after a failed ingest of the same bytes: %q, want %q", got, want)
+	}
+	rc, err := g.Artifacts.Open(ctx, arts[0].URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil || hex.EncodeToString(h.Sum(nil)) != res.SHA256 {
+		t.Fatalf("the first scan's artifact no longer holds its bytes (%v)", err)
 	}
 }
 
