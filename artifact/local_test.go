@@ -137,37 +137,3 @@ func TestValidateKey(t *testing.T) {
 		}
 	}
 }
-
-func TestLocalHasRemove(t *testing.T) {
-	l, err := NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	a, err := l.Put(ctx, "p/x.json", "", strings.NewReader("{}"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for key, want := range map[string]bool{"p/x.json": true, "p/y.json": false, "p": false} {
-		if got, err := l.Has(ctx, key); err != nil || got != want {
-			t.Errorf("Has(%q) = %v, %v; want %v", key, got, err, want)
-		}
-	}
-	if err := l.Remove(ctx, "p/x.json"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Open(ctx, a.URI); rampart.ErrorCode(err) != rampart.ENOTFOUND {
-		t.Fatalf("Open after Remove: %v, want ENOTFOUND", err)
-	}
-	if err := l.Remove(ctx, "p/x.json"); err != nil {
-		t.Fatalf("removing a missing object: %v", err)
-	}
-	for _, key := range []string{"../x", "/etc/passwd", ""} {
-		if _, err := l.Has(ctx, key); rampart.ErrorCode(err) != rampart.EINVALID {
-			t.Errorf("Has(%q): %v, want EINVALID", key, err)
-		}
-		if err := l.Remove(ctx, key); rampart.ErrorCode(err) != rampart.EINVALID {
-			t.Errorf("Remove(%q): %v, want EINVALID", key, err)
-		}
-	}
-}

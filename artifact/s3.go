@@ -27,6 +27,8 @@ import (
 type S3API interface {
 	PutObject(ctx context.Context, params *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	GetObject(ctx context.Context, params *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	HeadObject(ctx context.Context, params *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	DeleteObject(ctx context.Context, params *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
 
 // S3 keeps artifacts in a bucket of an S3-compatible store, under a key
@@ -177,6 +179,36 @@ func (s *S3) Put(ctx context.Context, key, contentType string, r io.Reader) (ram
 	}
 	return rampart.Artifact{URI: uri, SHA256: hex.EncodeToString(sum), Size: size,
 		ContentType: contentType, CreatedAt: now()}, nil
+}
+
+// Has reports whether key holds an object. It returns EINVALID for an
+// unsafe key.
+func (s *S3) Has(ctx context.Context, key string) (bool, error) {
+	if err := ValidateKey(key); err != nil {
+		return false, err
+	}
+	_, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey(key))})
+	switch {
+	case isNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("artifact: head s3://%s/%s: %w", s.bucket, s.objectKey(key), err)
+	}
+	return true, nil
+}
+
+// Remove deletes the object under key; a missing one is not an error (S3's
+// DeleteObject answers the same either way). It is for taking back what a
+// failed write stored (ingest.File), never for an object a database row
+// points to.
+func (s *S3) Remove(ctx context.Context, key string) error {
+	if err := ValidateKey(key); err != nil {
+		return err
+	}
+	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey(key))}); err != nil {
+		return fmt.Errorf("artifact: delete s3://%s/%s: %w", s.bucket, s.objectKey(key), err)
+	}
+	return nil
 }
 
 // Open returns the object behind an s3:// URI of this store's bucket. It

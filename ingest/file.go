@@ -239,7 +239,7 @@ func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) 
 }
 
 // removableArtifacts is an artifact store that can tell whether a key
-// holds an object and take back one it stored (artifact.Local).
+// holds an object and take back one it stored (artifact.Local, artifact.S3).
 type removableArtifacts interface {
 	Has(ctx context.Context, key string) (bool, error)
 	Remove(ctx context.Context, key string) error

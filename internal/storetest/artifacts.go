@@ -28,6 +28,7 @@ func RunArtifacts(t *testing.T, open func(t *testing.T) rampart.ArtifactStore) {
 		{"UnsafeKeysRejected", testArtifactUnsafeKeys},
 		{"MissingIsNotFound", testArtifactMissing},
 		{"ConcurrentPuts", testArtifactConcurrent},
+		{"HasRemove", testArtifactHasRemove},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,6 +186,50 @@ func testArtifactConcurrent(t *testing.T, s rampart.ArtifactStore) {
 		body := bytes.Repeat([]byte(fmt.Sprintf("unit %d\n", i)), 1000*(i+1))
 		if got := readAll(t, s, arts[i].URI); !bytes.Equal(got, body) || arts[i].SHA256 != sum(body) {
 			t.Fatalf("put %d: read %d bytes, want %d; sha256 %s, want %s", i, len(got), len(body), arts[i].SHA256, sum(body))
+		}
+	}
+}
+
+// removable is what ingest.File needs to copy an artifact beside the
+// parse and take the copy back when the ingest fails.
+type removable interface {
+	Has(ctx context.Context, key string) (bool, error)
+	Remove(ctx context.Context, key string) error
+}
+
+func testArtifactHasRemove(t *testing.T, s rampart.ArtifactStore) {
+	rs, ok := s.(removable)
+	if !ok {
+		t.Skipf("%T has no Has and Remove: ingest copies its artifact after the parse", s)
+	}
+	ctx := context.Background()
+	a, err := s.Put(ctx, "p/x.json", "", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]bool{"p/x.json": true, "p/y.json": false, "p": false} {
+		if got, err := rs.Has(ctx, key); err != nil || got != want {
+			t.Errorf("Has(%q) = %v, %v; want %v", key, got, err, want)
+		}
+	}
+	if err := rs.Remove(ctx, "p/x.json"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Open(ctx, a.URI); rampart.ErrorCode(err) != rampart.ENOTFOUND {
+		t.Fatalf("Open after Remove: %v, want ENOTFOUND", err)
+	}
+	if got, err := rs.Has(ctx, "p/x.json"); err != nil || got {
+		t.Fatalf("Has after Remove = %v, %v", got, err)
+	}
+	if err := rs.Remove(ctx, "p/x.json"); err != nil {
+		t.Fatalf("removing a missing object: %v", err)
+	}
+	for _, key := range []string{"../x", "/etc/passwd", ""} {
+		if _, err := rs.Has(ctx, key); rampart.ErrorCode(err) != rampart.EINVALID {
+			t.Errorf("Has(%q): %v, want EINVALID", key, err)
+		}
+		if err := rs.Remove(ctx, key); rampart.ErrorCode(err) != rampart.EINVALID {
+			t.Errorf("Remove(%q): %v, want EINVALID", key, err)
 		}
 	}
 }
