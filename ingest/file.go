@@ -279,10 +279,10 @@ func (c *artifactCopy) keep() { c.kept = true }
 // ingest has failed when it runs: its error names the copy it could not
 // remove.
 func (c *artifactCopy) abandon(ctx context.Context) error {
+	c.cancel() // a kept copy's Put is done: this only releases its context
 	if c.kept {
 		return nil
 	}
-	c.cancel()
 	<-c.done
 	if c.err != nil {
 		return nil // Put stores nothing when it fails
