@@ -105,11 +105,11 @@ func (s *Store) commitUnit(ctx context.Context, res rampart.UnitResult) (rampart
 				if ev.Snapshot != nil {
 					// Write exactly what Reindex will read back from the
 					// event, so that both paths give identical rows.
-					s, r, err := encodeSnapshotRow(&snapBuf, ev.Snapshot)
+					enc, r, err := encodeSnapshotRow(&snapBuf, ev.Snapshot)
 					if err != nil {
 						return err
 					}
-					snap, row = s, r
+					snap, row = enc, r
 				}
 				if _, err := insEvent.ExecContext(ctx, ev.FindingID, string(ev.Type), formatTime(ev.At),
 					ev.ScanID, ev.UnitID, snap); err != nil {
