@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -139,7 +140,7 @@ func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) 
 		// An object already under key is another scan's: it is not
 		// overwritten while this ingest may still fail.
 		if !existed {
-			copying = startCopy(ctx, g.Artifacts, rs, key, ctype, io.NewSectionReader(f, 0, res.Size))
+			copying = startCopy(ctx, g.Artifacts, rs, key, ctype, newCheckedReader(io.NewSectionReader(f, 0, res.Size), res.SHA256))
 			defer func() {
 				if rerr := copying.abandon(ctx); rerr != nil {
 					err = errors.Join(err, rerr)
@@ -216,8 +217,11 @@ func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) 
 	if copying != nil {
 		art, err = copying.wait()
 	} else {
-		// The bytes go to the artifact store once the file has parsed.
-		art, err = g.Artifacts.Put(ctx, key, ctype, io.NewSectionReader(f, 0, res.Size))
+		// The bytes go to the artifact store once the file has parsed,
+		// over the object already there: a Put whose reader fails stores
+		// nothing, and the checked reader fails if the bytes are not the
+		// ones hashed.
+		art, err = g.Artifacts.Put(ctx, key, ctype, newCheckedReader(io.NewSectionReader(f, 0, res.Size), res.SHA256))
 	}
 	if err != nil {
 		return res, fmt.Errorf("ingest %s: store artifact: %w", path, err)
@@ -236,6 +240,31 @@ func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) 
 	}
 	res.ScanID, res.Units, res.Stats = scan.ID, units, stats
 	return res, nil
+}
+
+// checkedReader reads r and, at its end, fails instead of returning
+// io.EOF if what it read does not hash to sha (hex): a Put fed by it
+// stores nothing (ArtifactStore.Put is atomic), so a file changed since
+// it was hashed never replaces an object stored under its hash.
+type checkedReader struct {
+	r    io.Reader
+	h    hash.Hash
+	want string
+}
+
+func newCheckedReader(r io.Reader, sha string) *checkedReader {
+	return &checkedReader{r: r, h: sha256.New(), want: sha}
+}
+
+func (c *checkedReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	if errors.Is(err, io.EOF) {
+		if got := hex.EncodeToString(c.h.Sum(nil)); got != c.want {
+			return n, fmt.Errorf("the file changed while it was ingested (sha256 %s, then %s)", c.want, got)
+		}
+	}
+	return n, err
 }
 
 // removableArtifacts is an artifact store that can tell whether a key

@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -384,6 +385,85 @@ func TestIngestFailureTakesBackItsArtifact(t *testing.T) {
 	h := sha256.New()
 	if _, err := io.Copy(h, rc); err != nil || hex.EncodeToString(h.Sum(nil)) != res.SHA256 {
 		t.Fatalf("the first scan's artifact no longer holds its bytes (%v)", err)
+	}
+}
+
+// changingStore rewrites the file once its hash is taken (at Begin),
+// keeping it valid and the same size.
+type changingStore struct {
+	ingest.Store
+	path string
+	t    *testing.T
+}
+
+func (s changingStore) Begin(ctx context.Context, scan rampart.Scan) (ingest.Tx, error) {
+	b, err := os.ReadFile(s.path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	changed := strings.Replace(string(b), `"FAIL"`, `"PASS"`, 1)
+	if changed == string(b) {
+		s.t.Fatal("nothing to change in the file")
+	}
+	if err := os.WriteFile(s.path, []byte(changed), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	return s.Store.Begin(ctx, scan)
+}
+
+// A file that changes after it was hashed is refused, stores nothing, and
+// never replaces the object another scan stored under the same hash.
+func TestIngestRefusesAFileChangedWhileIngested(t *testing.T) {
+	ctx := context.Background()
+	s, g := env(t)
+	orig, err := os.ReadFile(filepath.Join("testdata", "example_output_aws.ocsf.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := write(t, string(orig))
+	good := g.Store
+
+	// No object under the key yet: the copy runs beside the parse.
+	g.Store = changingStore{good, path, t}
+	if _, err := g.File(ctx, path); err == nil || !strings.Contains(err.Error(), "changed while it was ingested") {
+		t.Fatalf("error = %v, want the file refused as changed", err)
+	}
+	if c := count(t, s); c != (counts{}) {
+		t.Fatalf("a changed file left %+v in the store", c)
+	}
+	if objs := storedObjects(t, g); len(objs) != 0 {
+		t.Fatalf("a changed file left %q in the artifact store", objs)
+	}
+
+	// The object exists (another landing zone's scan of the same bytes):
+	// the copy waits for the parse, then must not replace it.
+	if err := os.WriteFile(path, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g.Store = good
+	res, err := g.File(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := rampart.LandingZone{ID: "lz-other"}
+	if err := s.UpsertLandingZone(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	g.Store, g.LandingZone = changingStore{good, path, t}, other
+	if _, err := g.File(ctx, path); err == nil || !strings.Contains(err.Error(), "changed while it was ingested") {
+		t.Fatalf("error = %v, want the file refused as changed", err)
+	}
+	arts, err := s.ListArtifacts(ctx, res.ScanID)
+	if err != nil || len(arts) != 1 {
+		t.Fatalf("artifacts = %+v, %v", arts, err)
+	}
+	rc, err := g.Artifacts.Open(ctx, arts[0].URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if b, err := io.ReadAll(rc); err != nil || !bytes.Equal(b, orig) {
+		t.Fatalf("the first scan's artifact was replaced (%v)", err)
 	}
 }
 
