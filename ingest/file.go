@@ -140,7 +140,9 @@ func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) 
 		// An object already under key is another scan's: it is not
 		// overwritten while this ingest may still fail.
 		if !existed {
-			copying = startCopy(ctx, g.Artifacts, rs, key, ctype, newCheckedReader(io.NewSectionReader(f, 0, res.Size), res.SHA256))
+			// A new object: the Put's own sha256 is checked after it, and
+			// the copy removed if the file changed.
+			copying = startCopy(ctx, g.Artifacts, rs, key, ctype, io.NewSectionReader(f, 0, res.Size))
 			defer func() {
 				if rerr := copying.abandon(ctx); rerr != nil {
 					err = errors.Join(err, rerr)
