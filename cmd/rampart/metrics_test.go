@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-cspm/rampart/artifact"
 	"github.com/rampart-cspm/rampart/metrics"
@@ -36,18 +37,31 @@ func TestServeExposesMetrics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	out := string(body)
-	for _, want := range []string{`code="200"`, `code="400"`, "rampart_http_request_duration_seconds_count", "go_goroutines"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("/metrics lacks %s", want)
+	// A request is counted once its handler returns, which can be after
+	// the client has read the whole response: poll for a while.
+	wants := []string{`code="200"`, `code="400"`, "rampart_http_request_duration_seconds_count", "go_goroutines"}
+	var missing []string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		missing = missing[:0]
+		for _, want := range wants {
+			if !strings.Contains(string(body), want) {
+				missing = append(missing, want)
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, m := range missing {
+		t.Errorf("/metrics lacks %s", m)
 	}
 }
