@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/rampart-cspm/rampart"
 )
@@ -188,9 +189,13 @@ func (s *S3) Has(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	_, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey(key))})
+	var re *smithyhttp.ResponseError
 	switch {
 	case isNotFound(err):
 		return false, nil
+	case errors.As(err, &re) && re.HTTPStatusCode() == 403:
+		return false, fmt.Errorf("artifact: head s3://%s/%s: access denied (S3 also answers 403 for a missing key when the credentials lack s3:ListBucket on the bucket): %w",
+			s.bucket, s.objectKey(key), err)
 	case err != nil:
 		return false, fmt.Errorf("artifact: head s3://%s/%s: %w", s.bucket, s.objectKey(key), err)
 	}

@@ -3,6 +3,7 @@ package artifact
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/rampart-cspm/rampart"
 	"github.com/rampart-cspm/rampart/internal/storetest"
@@ -174,4 +176,24 @@ func TestS3(t *testing.T) {
 			t.Fatalf("Put to a missing bucket error = %v, want an error naming s3://no-such-bucket/k", err)
 		}
 	})
+}
+
+// headDenied is an S3 client whose HeadObject is refused as S3 refuses it
+// for a missing key when the credentials lack s3:ListBucket.
+type headDenied struct{ S3API }
+
+func (headDenied) HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	return nil, &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 403}},
+		Err: errors.New("Forbidden")}
+}
+
+func TestS3HasDeniedNamesListBucket(t *testing.T) {
+	s, err := NewS3(headDenied{}, "bucket", "raw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Has(context.Background(), "prowler/x.json")
+	if err == nil || !strings.Contains(err.Error(), "s3:ListBucket") || !strings.Contains(err.Error(), "s3://bucket/raw/prowler/x.json") {
+		t.Fatalf("error = %v, want one naming the object and s3:ListBucket", err)
+	}
 }
