@@ -70,12 +70,14 @@ const readBatch = 1024
 const ArtifactKind = "prowler-"
 
 // File ingests the Prowler output at path as one scan (scanner "prowler"):
-// the file is hashed, stored as an artifact, streamed and committed in one
-// transaction with a unit per (account, region). A file whose sha256 was
-// ingested into the landing zone before is reported as a duplicate and
-// changes nothing. A record
-// that cannot be mapped fails the whole file, leaving the store as it was,
-// unless SkipInvalid; a malformed or truncated file always fails.
+// the file is hashed, streamed and committed in one transaction with a
+// unit per (account, region), and stored as an artifact (copied while it
+// parses when the artifact store can remove the copy again). A file whose
+// sha256 was ingested into the landing zone before is reported as a
+// duplicate and changes nothing. A record that cannot be mapped fails the
+// whole file, leaving the store and the artifact store as they were,
+// unless SkipInvalid; a malformed or truncated file always fails, and so
+// does a file that changes while it is ingested.
 func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) {
 	res := Result{File: path}
 	now := time.Now
