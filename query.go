@@ -19,7 +19,8 @@ type FindingSort string
 
 // Finding orders.
 const (
-	// SortSeverity: most severe first, then highest risk, last seen newest.
+	// SortSeverity: most severe first, then highest risk, then longest
+	// open (first seen oldest).
 	SortSeverity FindingSort = "severity"
 	// SortRisk: highest risk first, then longest open (first seen oldest).
 	SortRisk FindingSort = "risk"

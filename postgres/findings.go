@@ -94,7 +94,7 @@ func scanFinding(r pgx.Row) (rampart.Finding, error) {
 }
 
 // ListFindings returns the findings f selects, most severe first, then by
-// risk score (highest first), last seen (newest first) and finding ID.
+// risk score (highest first), first seen (oldest first) and finding ID.
 func (s *Store) ListFindings(ctx context.Context, f rampart.FindingFilter) ([]rampart.Finding, error) {
 	var where []string
 	var args []any
@@ -143,7 +143,7 @@ func (s *Store) ListFindings(ctx context.Context, f rampart.FindingFilter) ([]ra
 	if f.Limit > 0 {
 		limit = &f.Limit
 	}
-	q += ` ORDER BY severity_rank DESC, risk_score DESC, last_seen_at DESC, finding_id LIMIT ` + arg(limit) + ` OFFSET ` + arg(f.Offset)
+	q += ` ORDER BY severity_rank DESC, risk_score DESC, first_seen_at, finding_id LIMIT ` + arg(limit) + ` OFFSET ` + arg(f.Offset)
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list findings: %w", err)

@@ -119,7 +119,7 @@ func scanFinding(r interface{ Scan(...any) error }) (rampart.Finding, error) {
 }
 
 // ListFindings returns the findings f selects, most severe first, then by
-// risk score (highest first), last seen (newest first) and finding ID.
+// risk score (highest first), first seen (oldest first) and finding ID.
 func (s *Store) ListFindings(ctx context.Context, f rampart.FindingFilter) ([]rampart.Finding, error) {
 	var where []string
 	var args []any
@@ -159,7 +159,7 @@ func (s *Store) ListFindings(ctx context.Context, f rampart.FindingFilter) ([]ra
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY severity_rank DESC, risk_score DESC, last_seen_at DESC, finding_id LIMIT ? OFFSET ?`
+	q += ` ORDER BY severity_rank DESC, risk_score DESC, first_seen_at, finding_id LIMIT ? OFFSET ?`
 	limit := f.Limit
 	if limit == 0 {
 		limit = -1

@@ -76,7 +76,7 @@ func (s sortSpec) after(key []any) (string, []any) {
 }
 
 var sorts = map[rampart.FindingSort]sortSpec{
-	rampart.SortSeverity:  {[]string{"severity_rank", "risk_score", "last_seen_at", "finding_id"}, true, 0},
+	rampart.SortSeverity:  {[]string{"severity_rank", "risk_score", "first_seen_at", "finding_id"}, true, 2},
 	rampart.SortRisk:      {[]string{"risk_score", "first_seen_at", "finding_id"}, true, 2},
 	rampart.SortFirstSeen: {[]string{"first_seen_at", "finding_id"}, false, 0},
 	rampart.SortLastSeen:  {[]string{"last_seen_at", "finding_id"}, true, 0},
@@ -289,9 +289,13 @@ func whereFor(q rampart.FindingQuery, ordered bool) (string, []any, error) {
 // cursor is what a page's Next encodes: the order, the last row's sort key
 // and a hash of the filter, so that a cursor cannot continue another query.
 type cursor struct {
-	Sort   rampart.FindingSort `json:"s"`
-	Key    []any               `json:"k"`
-	Filter string              `json:"f"`
+	Sort rampart.FindingSort `json:"s"`
+	// Cols are the order's columns: a cursor made when the sort had other
+	// columns (before migration 0008, severity ended on last_seen_at) is
+	// refused rather than read as a key of these.
+	Cols   string `json:"o"`
+	Key    []any  `json:"k"`
+	Filter string `json:"f"`
 	// At is the evaluation time of the first page, which later pages keep.
 	At string `json:"a,omitempty"`
 }
@@ -331,6 +335,9 @@ func decodeCursor(s string, sort rampart.FindingSort, spec sortSpec, q rampart.F
 	}
 	if c.Sort != sort {
 		return nil, time.Time{}, bad(fmt.Sprintf("it continues sort %q, not %q", c.Sort, sort))
+	}
+	if c.Cols != strings.Join(spec.cols, ",") {
+		return nil, time.Time{}, bad("it was made for another version of this sort")
 	}
 	if c.Filter != filterHash(q) {
 		return nil, time.Time{}, bad("it belongs to a query with other filters")
@@ -468,7 +475,7 @@ func (s *Store) QueryFindings(ctx context.Context, q rampart.FindingQuery) (ramp
 	if len(page.Findings) > limit {
 		page.Findings = page.Findings[:limit]
 		last := &page.Findings[limit-1]
-		c := cursor{Sort: sort, Key: sortKey(last, spec, q.At), Filter: filterHash(q)}
+		c := cursor{Sort: sort, Cols: strings.Join(spec.cols, ","), Key: sortKey(last, spec, q.At), Filter: filterHash(q)}
 		if !q.At.IsZero() {
 			c.At = q.At.UTC().Format(time.RFC3339Nano)
 		}
@@ -529,7 +536,7 @@ func (s *Store) queryFixFirst(ctx context.Context, q rampart.FindingQuery, spec 
 	}
 	if len(page.Findings) > limit {
 		page.Findings = page.Findings[:limit]
-		c := cursor{Sort: rampart.SortFixFirst, Key: sortKey(&page.Findings[limit-1], spec, q.At), Filter: filterHash(q),
+		c := cursor{Sort: rampart.SortFixFirst, Cols: strings.Join(spec.cols, ","), Key: sortKey(&page.Findings[limit-1], spec, q.At), Filter: filterHash(q),
 			At: q.At.UTC().Format(time.RFC3339Nano)}
 		page.Next = encodeCursor(c)
 	}

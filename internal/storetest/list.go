@@ -41,15 +41,26 @@ func testListFindings(t *testing.T, s rampart.Store) {
 		names[fs[0].FindingID], names[fs[1].FindingID] = "E", "F"
 		return fs
 	})
-	// B passes and is resolved; A, C and D are seen again, later than E.
+	// B passes and is resolved; A, C and D are seen again.
 	e.run(3, acct1, euWest1, rampart.UnitSucceeded, both, acct1Findings(pass))
+	// E and F are seen again, later than A: A (first seen in scan 1) still
+	// comes before E (first seen in scan 2), which ties with it on severity
+	// and risk. The order breaks ties on first seen, which a seen event
+	// never moves, so that re-observing a finding rewrites none of the
+	// order's index entries.
+	e.run(4, acct2, usEast1, rampart.UnitSucceeded, both, func(scanID string) []rampart.Finding {
+		return []rampart.Finding{
+			mk(scanID, acct2, usEast1, s3Svc, "bucket-e", ctlS3Pub, rampart.SeverityCritical, 50, fail),
+			mk(scanID, acct2, usEast1, s3Svc, "bucket-f", ctlS3Enc, rampart.SeverityLow, 10, rampart.StatusNotEvaluated),
+		}
+	})
 
 	cases := []struct {
 		name string
 		f    rampart.FindingFilter
 		want string
 	}{
-		{"all, ordered by severity, risk, last seen", rampart.FindingFilter{}, "AEBCDF"},
+		{"all, ordered by severity, risk, first seen", rampart.FindingFilter{}, "AEBCDF"},
 		{"landing zone", rampart.FindingFilter{LandingZoneID: lzA}, "AEBCDF"},
 		{"other landing zone", rampart.FindingFilter{LandingZoneID: "lz-b"}, ""},
 		{"account", rampart.FindingFilter{AccountID: acct2}, "EF"},
