@@ -33,14 +33,24 @@ var genChecks = []genCheck{
 
 var genRegions = []string{"us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-1"}
 
+// GeneratedAt is the scan time of Generate's records.
+var GeneratedAt = time.Date(2026, 4, 1, 6, 0, 0, 0, time.UTC)
+
 // Generate writes a json-ocsf file of about size bytes (at least one
 // record) in Prowler's shape: records spread over 40 accounts and 4
 // regions, a distinct resource per record, ~70% FAIL, 5% muted. It
 // returns the number of records. The same seed gives the same file.
 func Generate(w io.Writer, size int64, seed uint64) (int, error) {
+	return GenerateAt(w, size, seed, GeneratedAt)
+}
+
+// GenerateAt is Generate with the records' scan time at (whole seconds).
+// The same seed and size at another time is the same estate scanned again:
+// the same records, in the same order, but for their times.
+func GenerateAt(w io.Writer, size int64, seed uint64, at time.Time) (int, error) {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	ts := time.Date(2026, 4, 1, 6, 0, 0, 0, time.UTC).Unix()
+	ts := at.Unix()
 	var written int64
 	n := 0
 	buf := make([]byte, 0, 4096)

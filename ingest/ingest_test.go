@@ -293,3 +293,47 @@ func TestGenerate(t *testing.T) {
 		t.Fatalf("read %d records (%d muted), generated %d", got, muted, n)
 	}
 }
+
+// TestGenerateAtRescansTheSameEstate: the same seed and size at a later
+// time gives the same findings (IDs, statuses, muting) with the later time.
+func TestGenerateAtRescansTheSameEstate(t *testing.T) {
+	next := ingest.GeneratedAt.Add(24 * time.Hour)
+	read := func(at time.Time) []ingest.Record {
+		t.Helper()
+		var b strings.Builder
+		n, err := ingest.GenerateAt(&b, 128<<10, 9, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := ingest.NewOCSFReader(strings.NewReader(b.String()), "gen", opts)
+		var recs []ingest.Record
+		for {
+			rec, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs = append(recs, rec)
+		}
+		if len(recs) != n {
+			t.Fatalf("read %d records, generated %d", len(recs), n)
+		}
+		return recs
+	}
+	day1, day2 := read(ingest.GeneratedAt), read(next)
+	if len(day1) != len(day2) || len(day1) < 10 {
+		t.Fatalf("%d and %d records", len(day1), len(day2))
+	}
+	for i := range day1 {
+		a, b := day1[i], day2[i]
+		if a.Finding.FindingID != b.Finding.FindingID || a.Finding.Status != b.Finding.Status || a.Muted != b.Muted {
+			t.Fatalf("record %d: %s %s %v, next day %s %s %v", i, a.Finding.FindingID, a.Finding.Status, a.Muted,
+				b.Finding.FindingID, b.Finding.Status, b.Muted)
+		}
+		if !a.Time.Equal(ingest.GeneratedAt) || !b.Time.Equal(next) {
+			t.Fatalf("record %d: times %s and %s, want %s and %s", i, a.Time, b.Time, ingest.GeneratedAt, next)
+		}
+	}
+}

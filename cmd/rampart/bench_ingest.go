@@ -43,6 +43,12 @@ type ingestBench struct {
 	// (never rebuilt), i.e. what the read model's indexes cost.
 	RowIndexedInsertPerS float64 `json:"bare_insert_row_indexed_per_s,omitempty"`
 	NoIndexInsertPerS    float64 `json:"bare_insert_no_index_per_s,omitempty"`
+	// With --rescan: the next day's scan of the same estate (every finding
+	// seen again) ingested into the store the first ingest left, the path
+	// a daily ingest takes; its peak RSS is the process's after it.
+	RescanFindingsPerS float64 `json:"rescan_findings_per_s,omitempty"`
+	RescanMBPerS       float64 `json:"rescan_mb_per_s,omitempty"`
+	RescanPeakRSSMB    float64 `json:"rescan_peak_rss_mb,omitempty"`
 }
 
 func (a *app) benchIngestCommand() *cobra.Command {
@@ -53,6 +59,7 @@ func (a *app) benchIngestCommand() *cobra.Command {
 		keepDir bool
 		cpuProf string
 		floor   bool
+		rescan  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest --size-mb N [--json] [--dir DIR]",
@@ -66,9 +73,12 @@ bare insert loads in bulk as the ingest does: the findings table's
 secondary indexes are dropped first and re-created before the commit,
 inside the timer. With --index-floor, two more fresh stores take the same
 bare insert maintaining every index row by row, and without secondary
-indexes at all (never rebuilt): what the read model's indexes cost. Peak
-RSS is the process's VmHWM read when the end-to-end ingest ends
-(generating the file included), before the bare phase.`,
+indexes at all (never rebuilt): what the read model's indexes cost. With
+--rescan, the next day's scan of the same estate (the same records, one day
+later: every finding seen again) is then ingested into the end-to-end
+store, the path of a daily ingest. Peak RSS is the process's VmHWM read
+when the end-to-end ingest ends (generating the file included), before the
+rescan and the bare phase.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -145,6 +155,14 @@ RSS is the process's VmHWM read when the end-to-end ingest ends
 			if err != nil {
 				return err
 			}
+			var rescanSecs, rescanPeak float64
+			var rescanSize int64
+			if rescan {
+				if rescanSecs, rescanSize, err = benchRescan(ctx, g, dir, int64(sizeMB)<<20, n); err != nil {
+					return err
+				}
+				rescanPeak = peakRSSMB()
+			}
 
 			// Bare: the same rows, parsed and enriched the same way outside
 			// the timer, inserted in batches inside it.
@@ -191,6 +209,11 @@ RSS is the process's VmHWM read when the end-to-end ingest ends
 			if floorSecs > 0 {
 				out.NoIndexInsertPerS = round(float64(bareRows)/floorSecs, 0)
 			}
+			if rescanSecs > 0 {
+				out.RescanFindingsPerS = round(float64(n)/rescanSecs, 0)
+				out.RescanMBPerS = round(float64(rescanSize)/(1<<20)/rescanSecs, 1)
+				out.RescanPeakRSSMB = round(rescanPeak, 1)
+			}
 			if res.Records != n {
 				return fmt.Errorf("bench: generated %d records, ingested %d", n, res.Records)
 			}
@@ -200,6 +223,10 @@ RSS is the process's VmHWM read when the end-to-end ingest ends
 			}
 			fmt.Fprintf(a.stdout, "size %.1f MB, %d findings in %.2fs: %.0f findings/s, %.1f MB/s, peak RSS %.1f MB; bare insert %.0f rows/s; ratio %.2f\n",
 				out.SizeMB, out.Findings, elapsed, out.FindingsPerS, out.MBPerS, out.PeakRSSMB, out.BareInsertPerS, out.RatioToBare)
+			if rescan {
+				fmt.Fprintf(a.stdout, "rescan (the next day's scan, every finding seen again): %.0f findings/s, %.1f MB/s, peak RSS %.1f MB\n",
+					out.RescanFindingsPerS, out.RescanMBPerS, out.RescanPeakRSSMB)
+			}
 			if floor {
 				fmt.Fprintf(a.stdout, "bare insert maintaining every index row by row: %.0f rows/s; without the findings table's secondary indexes: %.0f rows/s\n",
 					out.RowIndexedInsertPerS, out.NoIndexInsertPerS)
@@ -212,8 +239,44 @@ RSS is the process's VmHWM read when the end-to-end ingest ends
 	cmd.Flags().BoolVar(&keepDir, "keep", false, "keep the temporary directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Flags().BoolVar(&floor, "index-floor", false, "also time the bare insert maintaining indexes row by row, and into a findings table without secondary indexes")
+	cmd.Flags().BoolVar(&rescan, "rescan", false, "also ingest the next day's scan of the same estate into the end-to-end store (every finding seen again)")
 	cmd.Flags().StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of the end-to-end ingest to this file")
 	return cmd
+}
+
+// benchRescan generates the next day's scan of the estate Generate(size,
+// 42) described (n records), ingests it with g and returns the ingest's
+// seconds and the file's size. Every record must be a finding seen again.
+func benchRescan(ctx context.Context, g *ingest.Ingester, dir string, size int64, n int) (float64, int64, error) {
+	path := filepath.Join(dir, "bench-next-day.ocsf.json")
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	m, err := ingest.GenerateAt(f, size, 42, ingest.GeneratedAt.Add(24*time.Hour))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("generate the rescan: %w", err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	res, err := g.File(ctx, path)
+	secs := time.Since(start).Seconds()
+	if err != nil {
+		return 0, 0, fmt.Errorf("rescan: %w", err)
+	}
+	if m != n || res.Records != n || res.Stats.Seen != n {
+		return 0, 0, fmt.Errorf("rescan: %d records generated, %d ingested, %d seen again; want %d", m, res.Records, res.Stats.Seen, n)
+	}
+	return secs, st.Size(), nil
 }
 
 // bareInsert parses the file as ingest does, a batch at a time outside
