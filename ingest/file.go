@@ -24,6 +24,13 @@ type Tx interface {
 	Rollback()
 }
 
+// Prefetcher is a Tx that can read ahead, in a few queries, the stored
+// rows of a batch of findings it is about to observe (sqlite.Ingest).
+// Observe must give the same result with or without it.
+type Prefetcher interface {
+	Prefetch(fs []rampart.Finding) error
+}
+
 // Store is what ingesting a file needs from the store.
 type Store interface {
 	// ArtifactBySHA256 finds an artifact of a scan of landing zone lzID
@@ -195,7 +202,20 @@ func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) 
 		}
 		readErr <- nil
 	}()
+	pre, _ := tx.(Prefetcher)
+	var ahead []rampart.Finding
 	for batch := range batches {
+		if pre != nil {
+			ahead = ahead[:0]
+			for i := range batch {
+				if batch[i].Number >= 0 {
+					ahead = append(ahead, batch[i].Finding)
+				}
+			}
+			if err := pre.Prefetch(ahead); err != nil {
+				return res, fmt.Errorf("ingest %s: %w", path, err)
+			}
+		}
 		for _, rec := range batch {
 			if rec.Number < 0 {
 				res.Skipped++
