@@ -1,7 +1,7 @@
 package rampart
 
 import (
-	"reflect"
+	"maps"
 	"slices"
 	"time"
 )
@@ -122,34 +122,36 @@ func Vanish(cur *Finding, scanID, unitID string, at time.Time) (*Finding, []Find
 	return ApplyEvent(cur, ev), []FindingEvent{ev}
 }
 
-// sameContent compares every field except those a seen event moves.
+// sameContent compares every field except those a seen event moves
+// (ScanID, LastSeenAt). Times compare as instants; a nil and an empty list
+// or map are the same (the stored row and snapshot cannot tell them apart).
+// It is written out field by field: reflect.DeepEqual on the whole struct
+// was ~3.5 µs and 7 allocations per observation, on the writer of every
+// commit and ingest. TestSameContentComparesEveryField fails when a field
+// of Finding is missing here.
 func sameContent(a, b *Finding) bool {
-	x, y := *a, *b
-	x.LastSeenAt, y.LastSeenAt = time.Time{}, time.Time{}
-	x.ScanID, y.ScanID = "", ""
-	if (x.ResolvedAt == nil) != (y.ResolvedAt == nil) {
-		return false
-	}
-	if x.ResolvedAt != nil && !x.ResolvedAt.Equal(*y.ResolvedAt) {
-		return false
-	}
-	x.ResolvedAt, y.ResolvedAt = nil, nil
-	if (x.DueAt == nil) != (y.DueAt == nil) || (x.DueAt != nil && !x.DueAt.Equal(*y.DueAt)) {
-		return false
-	}
-	x.DueAt, y.DueAt = nil, nil
-	if !slices.Equal(x.Sources, y.Sources) {
-		return false
-	}
-	x.Sources, y.Sources = nil, nil
-	// Finding holds a slice, so it is not comparable with ==; Sources were
-	// compared above and every other field is a scalar or a time.
-	return x.FirstSeenAt.Equal(y.FirstSeenAt) && reflect.DeepEqual(x.withoutTimes(), y.withoutTimes())
+	return a.FindingID == b.FindingID && a.LandingZoneID == b.LandingZoneID && a.AccountID == b.AccountID &&
+		a.AccountName == b.AccountName && a.Region == b.Region && a.CloudProvider == b.CloudProvider &&
+		a.ResourceID == b.ResourceID && a.ResourceType == b.ResourceType && a.ResourceName == b.ResourceName &&
+		a.Service == b.Service && a.ControlID == b.ControlID && a.Title == b.Title && a.Severity == b.Severity &&
+		a.Status == b.Status && a.RiskScore == b.RiskScore && a.RiskReason == b.RiskReason &&
+		a.Remediation == b.Remediation && a.Framework == b.Framework && a.RequirementID == b.RequirementID &&
+		a.OwnerTeam == b.OwnerTeam && a.BusinessUnit == b.BusinessUnit && a.Environment == b.Environment &&
+		a.FirstSeenAt.Equal(b.FirstSeenAt) && sameInstant(a.ResolvedAt, b.ResolvedAt) &&
+		a.StatusExtended == b.StatusExtended && a.ErrorClass == b.ErrorClass && a.Muted == b.Muted &&
+		a.MuteReason == b.MuteReason && slices.Equal(a.Sources, b.Sources) && a.RiskLevel == b.RiskLevel &&
+		a.Public == b.Public && a.DataSensitivity == b.DataSensitivity && a.Privileged == b.Privileged &&
+		slices.Equal(a.CompensatingControls, b.CompensatingControls) && a.OwnerSource == b.OwnerSource &&
+		sameInstant(a.DueAt, b.DueAt) && maps.Equal(a.Context, b.Context) && a.Scope == b.Scope
 }
 
-func (f Finding) withoutTimes() Finding {
-	f.FirstSeenAt, f.LastSeenAt, f.ResolvedAt = time.Time{}, time.Time{}, nil
-	return f
+// sameInstant reports whether two optional times are both absent or the
+// same instant.
+func sameInstant(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 // Covers reports whether a unit's result allows resolving an absent row of
