@@ -252,6 +252,15 @@ const prefetchChunk = 256
 // findings of known scopes (a daily rescan) costs a few queries, whose
 // IN lists SQLite probes in key order, instead of one query per finding.
 func (in *Ingest) Prefetch(fs []rampart.Finding) error {
+	if err := in.prefetch(fs); err != nil {
+		// Its IDs are in the map before their rows: none of it holds.
+		clear(in.prefetched)
+		return err
+	}
+	return nil
+}
+
+func (in *Ingest) prefetch(fs []rampart.Finding) error {
 	clear(in.prefetched)
 	if in.prefetched == nil {
 		in.prefetched = map[string]*rampart.Finding{}
