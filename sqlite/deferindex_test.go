@@ -68,28 +68,7 @@ func TestIngestDefersIndexesOnBulkLoad(t *testing.T) {
 		}
 		return in
 	}
-	dump := func(s *Store, q string) []string {
-		t.Helper()
-		rows, err := s.db.Query(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var out []string
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, fmt.Sprintf("%v", vals))
-		}
-		return out
-	}
+	dump := func(s *Store, q string) []string { t.Helper(); return dumpQuery(t, s, q) }
 	const indexes = `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`
 
 	deferred, maintained := open(), open()

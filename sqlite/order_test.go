@@ -125,25 +125,8 @@ func TestSortsPageInOrder(t *testing.T) {
 // event never does); an index write is an IdxInsert or IdxDelete opcode.
 func TestSeenTouchesNoIndex(t *testing.T) {
 	s := mustOpen(t)
-	rows, err := s.db.QueryContext(context.Background(), `EXPLAIN `+touchFindingSQL, "scan", "t", "id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
+	for _, vals := range queryRows(t, s, `EXPLAIN `+touchFindingSQL, "scan", "t", "id") {
 		if addr, _ := vals[0].(int64); n > 0 && addr == 0 {
 			break // a trigger's program
 		}
@@ -151,9 +134,6 @@ func TestSeenTouchesNoIndex(t *testing.T) {
 		if op, _ := vals[1].(string); op == "IdxInsert" || op == "IdxDelete" {
 			t.Errorf("the seen statement writes an index: %v", vals)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	if n == 0 {
 		t.Fatal("EXPLAIN returned no bytecode")

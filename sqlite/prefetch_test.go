@@ -110,28 +110,7 @@ func TestPrefetchChangesNothing(t *testing.T) {
 	if prefetches == 0 {
 		t.Fatal("nothing was prefetched")
 	}
-	dump := func(s *Store, q string) []string {
-		t.Helper()
-		rows, err := s.db.Query(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var out []string
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, fmt.Sprintf("%v", vals))
-		}
-		return out
-	}
+	dump := func(s *Store, q string) []string { t.Helper(); return dumpQuery(t, s, q) }
 	for _, q := range []string{
 		`SELECT * FROM findings ORDER BY finding_id`,
 		`SELECT * FROM finding_events ORDER BY id`,

@@ -73,6 +73,47 @@ func dump(t *testing.T, s *Store) []string {
 	return out
 }
 
+// queryRows runs q on s and returns every row's columns as the driver
+// gives them.
+func queryRows(t *testing.T, s *Store, q string, args ...any) [][]any {
+	t.Helper()
+	rows, err := s.db.Query(q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// dumpQuery returns queryRows's rows, each printed with %v.
+func dumpQuery(t *testing.T, s *Store, q string) []string {
+	t.Helper()
+	var out []string
+	for _, r := range queryRows(t, s, q) {
+		out = append(out, fmt.Sprintf("%v", r))
+	}
+	return out
+}
+
 func TestReindexByteIdentical(t *testing.T) {
 	s := mustOpen(t)
 	storetest.Sequence(t, s)
