@@ -96,24 +96,7 @@ rescan and the bare phase.`,
 				}
 			}
 			path := filepath.Join(dir, "bench.ocsf.json")
-			f, err := os.Create(path)
-			if err != nil {
-				return err
-			}
-			n, err := ingest.Generate(f, int64(sizeMB)<<20, 42)
-			// On disk before the timer starts, as a scanner's output is:
-			// otherwise the kernel writes the generated file back while
-			// the ingest runs, and the ingest's own writes wait for it.
-			if err == nil {
-				err = f.Sync()
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("generate: %w", err)
-			}
-			st, err := os.Stat(path)
+			n, size, err := generateFile(path, int64(sizeMB)<<20, ingest.GeneratedAt)
 			if err != nil {
 				return err
 			}
@@ -193,10 +176,10 @@ rescan and the bare phase.`,
 				}
 			}
 			out := ingestBench{
-				SizeMB:       round(float64(st.Size())/(1<<20), 1),
+				SizeMB:       round(float64(size)/(1<<20), 1),
 				Findings:     res.Records,
 				FindingsPerS: round(float64(res.Records)/elapsed, 0),
-				MBPerS:       round(float64(st.Size())/(1<<20)/elapsed, 1),
+				MBPerS:       round(float64(size)/(1<<20)/elapsed, 1),
 				PeakRSSMB:    round(peakRSS, 1),
 			}
 			if bareSecs > 0 {
@@ -249,23 +232,9 @@ rescan and the bare phase.`,
 // seconds and the file's size. Every record must be a finding seen again.
 func benchRescan(ctx context.Context, g *ingest.Ingester, dir string, size int64, n int) (float64, int64, error) {
 	path := filepath.Join(dir, "bench-next-day.ocsf.json")
-	f, err := os.Create(path)
+	m, written, err := generateFile(path, size, ingest.GeneratedAt.Add(24*time.Hour))
 	if err != nil {
-		return 0, 0, err
-	}
-	m, err := ingest.GenerateAt(f, size, 42, ingest.GeneratedAt.Add(24*time.Hour))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return 0, 0, fmt.Errorf("generate the rescan: %w", err)
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0, 0, err
+		return 0, 0, fmt.Errorf("rescan: %w", err)
 	}
 	start := time.Now()
 	res, err := g.File(ctx, path)
@@ -276,7 +245,34 @@ func benchRescan(ctx context.Context, g *ingest.Ingester, dir string, size int64
 	if m != n || res.Records != n || res.Stats.Seen != n {
 		return 0, 0, fmt.Errorf("rescan: %d records generated, %d ingested, %d seen again; want %d", m, res.Records, res.Stats.Seen, n)
 	}
-	return secs, st.Size(), nil
+	return secs, written, nil
+}
+
+// generateFile writes the bench's OCSF file (seed 42, about size bytes,
+// scanned at at) to path and returns its records and its size. The file
+// is on disk before the timer starts, as a scanner's output is: otherwise
+// the kernel writes it back while the ingest runs, and the ingest's own
+// writes wait for it.
+func generateFile(path string, size int64, at time.Time) (int, int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, err := ingest.GenerateAt(f, size, 42, at)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("generate %s: %w", path, err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	return n, st.Size(), nil
 }
 
 // bareInsert parses the file as ingest does, a batch at a time outside
