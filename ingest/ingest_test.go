@@ -265,6 +265,23 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// readOCSF reads every record of an OCSF document, failing on an error.
+func readOCSF(t *testing.T, doc string) []ingest.Record {
+	t.Helper()
+	r := ingest.NewOCSFReader(strings.NewReader(doc), "gen", opts)
+	var recs []ingest.Record
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return recs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+}
+
 func TestGenerate(t *testing.T) {
 	var b strings.Builder
 	n, err := ingest.Generate(&b, 256<<10, 1)
@@ -274,17 +291,9 @@ func TestGenerate(t *testing.T) {
 	if b.Len() < 250<<10 || b.Len() > 262<<10 {
 		t.Errorf("generated %d bytes, want about 256 KiB", b.Len())
 	}
-	r := ingest.NewOCSFReader(strings.NewReader(b.String()), "gen", opts)
-	got, muted := 0, 0
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got++
+	recs := readOCSF(t, b.String())
+	got, muted := len(recs), 0
+	for _, rec := range recs {
 		if rec.Muted {
 			muted++
 		}
@@ -305,18 +314,7 @@ func TestGenerateAtRescansTheSameEstate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := ingest.NewOCSFReader(strings.NewReader(b.String()), "gen", opts)
-		var recs []ingest.Record
-		for {
-			rec, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			recs = append(recs, rec)
-		}
+		recs := readOCSF(t, b.String())
 		if len(recs) != n {
 			t.Fatalf("read %d records, generated %d", len(recs), n)
 		}
