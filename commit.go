@@ -1,6 +1,9 @@
 package rampart
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Matches checks that u (a unit result), where it names them, is the
 // stored unit. Stores call it before committing a result.
@@ -106,4 +109,49 @@ func (r *UnitResult) Validate() error {
 		return Errorf(EINVALID, "unit %s: result state %q is not terminal", r.Unit.ID, r.Unit.State)
 	}
 	return nil
+}
+
+// RepeatIgnored reports whether obs, met again by the ingest of scan
+// scanID after that ingest wrote cur (cur.ScanID is scanID), is ignored.
+// Of several observations of one finding in a file the first counts,
+// unless a later one fails where the first did not: a failure is never
+// hidden by a duplicate.
+func RepeatIgnored(cur *Finding, obs Finding, scanID string) bool {
+	return cur != nil && cur.ScanID == scanID && (obs.Status != StatusFail || cur.Status == StatusFail)
+}
+
+// Coverage is what an ingested unit covered: the controls it reported,
+// per service. An external scanner's file does not list the checks it
+// ran, so a unit covers, and may resolve by absence, only what it reported.
+type Coverage map[string]map[string]bool
+
+// Add records that the unit reported control of service.
+func (c Coverage) Add(service, control string) {
+	if c[service] == nil {
+		c[service] = map[string]bool{}
+	}
+	c[service][control] = true
+}
+
+// Services returns one succeeded ServiceResult per service, services and
+// their checks in name order; nil when it reported nothing.
+func (c Coverage) Services() []ServiceResult {
+	if len(c) == 0 {
+		return nil
+	}
+	services := make([]string, 0, len(c))
+	for s := range c {
+		services = append(services, s)
+	}
+	slices.Sort(services)
+	out := make([]ServiceResult, 0, len(services))
+	for _, s := range services {
+		ids := make([]string, 0, len(c[s]))
+		for id := range c[s] {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		out = append(out, ServiceResult{Service: s, Checks: ids, Status: ServiceOK, ChecksRun: len(ids)})
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package rampart_test
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -103,5 +104,45 @@ func TestFindingIDUsesTheWholeKey(t *testing.T) {
 	// Field boundaries matter: ("ab","c") differs from ("a","bc").
 	if rampart.FindingID("a", "bc", "", "", "", "", "") == rampart.FindingID("ab", "c", "", "", "", "", "") {
 		t.Error("key parts are not delimited")
+	}
+}
+
+func TestCoverageServices(t *testing.T) {
+	if got := (rampart.Coverage{}).Services(); got != nil {
+		t.Fatalf("empty coverage: %+v, want nil", got)
+	}
+	c := rampart.Coverage{}
+	for _, sc := range [][2]string{{"s3", "s3_b"}, {"ec2", "ec2_x"}, {"s3", "s3_a"}, {"s3", "s3_b"}} {
+		c.Add(sc[0], sc[1])
+	}
+	want := []rampart.ServiceResult{
+		{Service: "ec2", Checks: []string{"ec2_x"}, Status: rampart.ServiceOK, ChecksRun: 1},
+		{Service: "s3", Checks: []string{"s3_a", "s3_b"}, Status: rampart.ServiceOK, ChecksRun: 2},
+	}
+	if got := c.Services(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("services = %+v, want %+v", got, want)
+	}
+}
+
+func TestRepeatIgnored(t *testing.T) {
+	fail := &rampart.Finding{ScanID: "s1", Status: rampart.StatusFail}
+	pass := &rampart.Finding{ScanID: "s1", Status: rampart.StatusPass}
+	older := &rampart.Finding{ScanID: "s0", Status: rampart.StatusPass}
+	for _, tc := range []struct {
+		name string
+		cur  *rampart.Finding
+		obs  rampart.Status
+		want bool
+	}{
+		{"no row", nil, rampart.StatusFail, false},
+		{"row of an earlier scan", older, rampart.StatusPass, false},
+		{"pass after fail", fail, rampart.StatusPass, true},
+		{"fail after fail", fail, rampart.StatusFail, true},
+		{"pass after pass", pass, rampart.StatusPass, true},
+		{"fail after pass counts", pass, rampart.StatusFail, false},
+	} {
+		if got := rampart.RepeatIgnored(tc.cur, rampart.Finding{Status: tc.obs}, "s1"); got != tc.want {
+			t.Errorf("%s: rampart.RepeatIgnored = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

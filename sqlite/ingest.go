@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -66,7 +65,7 @@ type Ingest struct {
 
 type ingestUnit struct {
 	unit     rampart.ScanUnit
-	checks   map[string]map[string]bool // service → control IDs observed
+	checks   rampart.Coverage
 	last     time.Time
 	findings int
 	// fresh: the store held no row of this unit's scope when the ingest
@@ -200,7 +199,7 @@ func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
 		}
 	}
 	for {
-		if cur != nil && cur.ScanID == in.scan.ID && (f.Status != rampart.StatusFail || cur.Status == rampart.StatusFail) {
+		if rampart.RepeatIgnored(cur, f, in.scan.ID) {
 			in.stats.Ignored++
 			return nil
 		}
@@ -229,10 +228,7 @@ func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
 		}
 		break
 	}
-	if u.checks[f.Service] == nil {
-		u.checks[f.Service] = map[string]bool{}
-	}
-	u.checks[f.Service][f.ControlID] = true
+	u.checks.Add(f.Service, f.ControlID)
 	if at.After(u.last) {
 		u.last = at
 	}
@@ -527,7 +523,7 @@ func (in *Ingest) unit(account, region string, at time.Time) (*ingestUnit, error
 	if u, ok := in.units[key]; ok {
 		return u, nil
 	}
-	u := &ingestUnit{checks: map[string]map[string]bool{}, unit: rampart.ScanUnit{
+	u := &ingestUnit{checks: rampart.Coverage{}, unit: rampart.ScanUnit{
 		ID: rampart.UnitID(in.scan.ID, account, region), ScanID: in.scan.ID, LandingZoneID: in.scan.LandingZoneID,
 		AccountID: account, Region: region, State: rampart.UnitRunning, Attempts: 1, StartedAt: at,
 	}}
@@ -568,19 +564,7 @@ func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart
 	var out []rampart.ScanUnit
 	for _, key := range in.order {
 		u := in.units[key]
-		services := make([]string, 0, len(u.checks))
-		for s := range u.checks {
-			services = append(services, s)
-		}
-		slices.Sort(services)
-		for _, s := range services {
-			var ids []string
-			for c := range u.checks[s] {
-				ids = append(ids, c)
-			}
-			slices.Sort(ids)
-			u.unit.Services = append(u.unit.Services, rampart.ServiceResult{Service: s, Checks: ids, Status: rampart.ServiceOK, ChecksRun: len(ids)})
-		}
+		u.unit.Services = u.checks.Services()
 		at := u.last
 		if at.IsZero() {
 			at = finished

@@ -12,6 +12,7 @@ import (
 	"github.com/rampart-cspm/rampart/artifact"
 	"github.com/rampart-cspm/rampart/config"
 	"github.com/rampart-cspm/rampart/ingest"
+	"github.com/rampart-cspm/rampart/postgres"
 	"github.com/rampart-cspm/rampart/sqlite"
 )
 
@@ -22,6 +23,30 @@ func (s ingestStore) Begin(ctx context.Context, scan rampart.Scan) (ingest.Tx, e
 	return s.BeginIngest(ctx, scan)
 }
 
+// pgIngestStore adapts the Postgres store to ingest.Store.
+type pgIngestStore struct{ *postgres.Store }
+
+func (s pgIngestStore) Begin(ctx context.Context, scan rampart.Scan) (ingest.Tx, error) {
+	return s.BeginIngest(ctx, scan)
+}
+
+// openIngestStore opens the store of --store (SQLite in dataDir when
+// empty) as an ingest.Store.
+func openIngestStore(ctx context.Context, url, dataDir string) (ingest.Store, rampart.Store, error) {
+	s, err := openStore(ctx, url, dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch s := s.(type) {
+	case *sqlite.Store:
+		return ingestStore{s}, s, nil
+	case *postgres.Store:
+		return pgIngestStore{s}, s, nil
+	}
+	s.Close()
+	return nil, nil, fmt.Errorf("--store %s: this store cannot ingest files", url)
+}
+
 func (a *app) ingestCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ingest",
@@ -29,10 +54,11 @@ func (a *app) ingestCommand() *cobra.Command {
 	}
 	var (
 		data, lz, cfgPath, cluster string
+		storeURL, artifactsURL     string
 		skipInvalid                bool
 	)
 	prowler := &cobra.Command{
-		Use:   "prowler PATH... --lz ID [--data DIR] [--skip-invalid] [--config rampart.yaml] [--cluster NAME]",
+		Use:   "prowler PATH... --lz ID [--data DIR | --store URL [--artifacts URL]] [--skip-invalid] [--config rampart.yaml] [--cluster NAME]",
 		Short: "Ingest Prowler json-ocsf, csv or json-asff output files",
 		Long: `Ingest Prowler output (json-ocsf v4/v5, ';' CSV or json-asff; the format is
 detected) into a landing zone. Each file becomes one scan (scanner "prowler")
@@ -43,7 +69,10 @@ be mapped fails its file and nothing from that file is stored, unless
 dedup key of a native finding are the same finding, listing both sources.
 
 The landing zone must be in the store (from a scan), or in --config.
-Kubernetes records name no cluster: --cluster gives it.`,
+Kubernetes records name no cluster: --cluster gives it. With --store
+postgres://... the files go into the shared Postgres store of a scale-out
+deployment (one ingest at a time; a worker committing a unit of a scope
+the ingest holds waits for it), the artifacts into --artifacts.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -66,11 +95,12 @@ Kubernetes records name no cluster: --cluster gives it.`,
 				artURL = cfg.Artifacts
 			}
 			data = firstNonEmpty(data, defaultDataDir)
-			store, err := sqlite.Open(ctx, data)
+			target, store, err := openIngestStore(ctx, storeURL, data)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			artURL = firstNonEmpty(artifactsURL, artURL)
 			if cfgPath != "" {
 				if err := store.UpsertLandingZone(ctx, land); err != nil {
 					return err
@@ -87,7 +117,7 @@ Kubernetes records name no cluster: --cluster gives it.`,
 			if err != nil {
 				return fmt.Errorf("open artifact store %s: %w", artURL, err)
 			}
-			g := &ingest.Ingester{Store: ingestStore{store}, Artifacts: arts, LandingZone: land,
+			g := &ingest.Ingester{Store: target, Artifacts: arts, LandingZone: land,
 				DefaultAccount: cluster, SkipInvalid: skipInvalid}
 			var failed []string
 			for _, path := range args {
@@ -109,6 +139,8 @@ Kubernetes records name no cluster: --cluster gives it.`,
 	prowler.Flags().StringVar(&lz, "lz", "", "landing zone id the findings belong to (required)")
 	prowler.Flags().StringVar(&cfgPath, "config", "", "rampart.yaml: records the landing zone from it first")
 	prowler.Flags().StringVar(&cluster, "cluster", "", "Kubernetes cluster name for records that name none")
+	prowler.Flags().StringVar(&storeURL, "store", "", "store URL: postgres://user@host:5432/db or sqlite://DIR (default: SQLite in the data directory)")
+	prowler.Flags().StringVar(&artifactsURL, "artifacts", "", "artifact store URL: s3://bucket/prefix?endpoint=... or a directory (default: config artifacts or DATA/artifacts)")
 	prowler.Flags().BoolVar(&skipInvalid, "skip-invalid", false, "skip records that cannot be mapped, and count them")
 	cmd.AddCommand(prowler)
 	return cmd

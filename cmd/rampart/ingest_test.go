@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rampart-cspm/rampart"
+	"github.com/rampart-cspm/rampart/internal/pgtest"
+	"github.com/rampart-cspm/rampart/postgres"
 )
 
 // TestIngestProwlerCLI ingests Prowler's example outputs of every provider
@@ -62,5 +67,58 @@ func TestIngestProwlerCLI(t *testing.T) {
 	code, _, errOut = run(t, "ingest", "prowler", "--lz", "lz-nope", "--data", data, filepath.Join(td, files[1]))
 	if code == 0 || !strings.Contains(errOut, "lz-nope") {
 		t.Errorf("unknown landing zone: exit %d, stderr %s", code, errOut)
+	}
+}
+
+// TestIngestProwlerIntoPostgres ingests into the shared Postgres store of
+// a scale-out deployment: the same counts as into SQLite, the re-ingest a
+// no-op, the findings in Postgres.
+func TestIngestProwlerIntoPostgres(t *testing.T) {
+	ctx := context.Background()
+	storeURL := pgtest.Schema(t)
+	cfg := filepath.Join(t.TempDir(), "rampart.yaml")
+	if err := os.WriteFile(cfg, []byte(`landing_zones:
+  - id: lz-pg
+    name: Scale-out
+    audit_role_name: SecurityAudit
+    regions: [eu-west-1]
+    owner_team: cloud-team
+    environment: production
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fixture := filepath.Join("..", "..", "ingest", "testdata", "example_output_aws.ocsf.json")
+	var outs []string
+	for _, store := range []string{storeURL, "sqlite://" + t.TempDir()} {
+		code, out, errOut := run(t, "ingest", "prowler", "--lz", "lz-pg", "--config", cfg, "--store", store,
+			"--artifacts", t.TempDir(), fixture)
+		if code != 0 {
+			t.Fatalf("ingest into %s exited %d\nstdout:\n%s\nstderr:\n%s", store, code, out, errOut)
+		}
+		_, counts, _ := strings.Cut(out, " records in ")
+		outs = append(outs, counts)
+	}
+	if outs[0] != outs[1] || !strings.Contains(outs[0], "detected 5") {
+		t.Fatalf("postgres ingest reported %q, sqlite %q; want the same, 5 detected", outs[0], outs[1])
+	}
+	s, err := postgres.Open(ctx, storeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fs, err := s.ListFindings(ctx, rampart.FindingFilter{LandingZoneID: "lz-pg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 5 || fs[0].OwnerTeam != "cloud-team" {
+		t.Fatalf("postgres holds %d findings of lz-pg (first %+v), want 5 owned by cloud-team", len(fs), fs)
+	}
+	code, out, errOut := run(t, "ingest", "prowler", "--lz", "lz-pg", "--store", storeURL, "--artifacts", t.TempDir(), fixture)
+	if code != 0 || !strings.Contains(out, "already ingested") {
+		t.Fatalf("re-ingest into postgres exited %d: %s %s", code, out, errOut)
+	}
+	code, _, errOut = run(t, "ingest", "prowler", "--lz", "lz-pg", "--store", "mysql://x", fixture)
+	if code == 0 || !strings.Contains(errOut, `--store "mysql://x"`) {
+		t.Fatalf("an unknown store URL: exit %d, stderr %s", code, errOut)
 	}
 }
