@@ -15,7 +15,7 @@ import (
 
 func (a *app) findingsCommand() *cobra.Command {
 	var (
-		data, format                          string
+		data, format, storeURL                string
 		lz, account, region, service, control string
 		severities, statuses                  []string
 		includeResolved, includeMuted         bool
@@ -23,12 +23,13 @@ func (a *app) findingsCommand() *cobra.Command {
 		rf                                    riskFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "findings --data DIR [--lz ID] [--account ID] [--region R] [--severity S] [--status S] --format table|json|csv",
+		Use:   "findings [--data DIR | --store URL] [--lz ID] [--account ID] [--region R] [--severity S] [--status S] --format table|json|csv|ocsf|asff",
 		Short: "Print stored findings",
 		Long: `Print stored findings. By default only unresolved FAIL findings are shown;
 --status selects other statuses (PASS, FAIL, MANUAL, NOT_EVALUATED, or all),
 --include-resolved adds resolved rows and --include-muted adds the rows a
-mutelist muted (they are stored, with "muted" and "mute_reason").`,
+mutelist muted (they are stored, with "muted" and "mute_reason").
+--store postgres://... reads the shared store of a scale-out deployment.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := rampart.FindingFilter{LandingZoneID: lz, AccountID: account, Region: region, Service: service,
@@ -57,7 +58,16 @@ mutelist muted (they are stored, with "muted" and "mute_reason").`,
 			if !validFormat(format) {
 				return rampart.Errorf(rampart.EINVALID, "--format %q: want one of %s", format, strings.Join(export.Formats(), ", "))
 			}
-			store, err := openExistingStore(cmd, data)
+			var store rampart.Store
+			var err error
+			switch {
+			case strings.HasPrefix(storeURL, "sqlite://"):
+				store, err = openExistingStore(cmd, strings.TrimPrefix(storeURL, "sqlite://"))
+			case storeURL != "":
+				store, err = openStore(cmd.Context(), storeURL, "")
+			default:
+				store, err = openExistingStore(cmd, data)
+			}
 			if err != nil {
 				return err
 			}
@@ -76,6 +86,7 @@ mutelist muted (they are stored, with "muted" and "mute_reason").`,
 		},
 	}
 	cmd.Flags().StringVar(&data, "data", defaultDataDir, "data directory")
+	cmd.Flags().StringVar(&storeURL, "store", "", "store URL: postgres://user@host:5432/db or sqlite://DIR (default: SQLite in --data)")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: "+strings.Join(export.Formats(), ", "))
 	cmd.Flags().StringVar(&lz, "lz", "", "landing zone id")
 	cmd.Flags().StringVar(&account, "account", "", "account id")

@@ -113,7 +113,12 @@ func TestIngestProwlerIntoPostgres(t *testing.T) {
 	if len(fs) != 5 || fs[0].OwnerTeam != "cloud-team" {
 		t.Fatalf("postgres holds %d findings of lz-pg (first %+v), want 5 owned by cloud-team", len(fs), fs)
 	}
-	code, out, errOut := run(t, "ingest", "prowler", "--lz", "lz-pg", "--store", storeURL, "--artifacts", t.TempDir(), fixture)
+	// The exports read the shared store too.
+	code, out, errOut := run(t, "findings", "--store", storeURL, "--lz", "lz-pg", "--status", "all", "--format", "asff")
+	if code != 0 || strings.Count(out, `"AwsAccountId"`) != 5 {
+		t.Fatalf("findings --store --format asff exited %d with %d records: %s", code, strings.Count(out, `"AwsAccountId"`), errOut)
+	}
+	code, out, errOut = run(t, "ingest", "prowler", "--lz", "lz-pg", "--store", storeURL, "--artifacts", t.TempDir(), fixture)
 	if code != 0 || !strings.Contains(out, "already ingested") {
 		t.Fatalf("re-ingest into postgres exited %d: %s %s", code, out, errOut)
 	}
