@@ -338,6 +338,8 @@ func (in *Ingest) write(old, row *rampart.Finding, evs []rampart.FindingEvent) e
 // the order they were decided (event ids follow it).
 func (in *Ingest) flush() error {
 	var fresh [][]any
+	var seenIDs, seenScans []string
+	var seenAt []time.Time
 	batch := &pgx.Batch{}
 	for _, id := range in.pendOrder {
 		p := in.pending[id]
@@ -345,11 +347,19 @@ func (in *Ingest) flush() error {
 		case p.isNew:
 			fresh = append(fresh, findingArgs(p.row))
 		case p.touch:
-			batch.Queue(`UPDATE findings SET scan_id = $1, last_seen_at = $2 WHERE finding_id = $3`,
-				p.row.ScanID, p.row.LastSeenAt.UTC(), p.row.FindingID)
+			seenIDs, seenScans = append(seenIDs, p.row.FindingID), append(seenScans, p.row.ScanID)
+			seenAt = append(seenAt, p.row.LastSeenAt.UTC())
 		default:
 			batch.Queue(upsertFindingSQL, findingArgs(p.row)...)
 		}
+	}
+	if len(seenIDs) > 0 {
+		// One statement for the batch's seen rows: a daily rescan is
+		// mostly these, and one UPDATE per row cost a round of parsing
+		// and planning each.
+		batch.Queue(`UPDATE findings f SET scan_id = v.scan_id, last_seen_at = v.at
+			FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS v(id, scan_id, at) WHERE f.finding_id = v.id`,
+			seenIDs, seenScans, seenAt)
 	}
 	if len(fresh) > 0 {
 		if _, err := in.tx.CopyFrom(in.ctx, pgx.Identifier{"findings"}, findingColumnList, pgx.CopyFromRows(fresh)); err != nil {

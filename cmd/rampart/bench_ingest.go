@@ -19,6 +19,7 @@ import (
 	"github.com/rampart-cspm/rampart"
 	"github.com/rampart-cspm/rampart/artifact"
 	"github.com/rampart-cspm/rampart/ingest"
+	"github.com/rampart-cspm/rampart/postgres"
 	"github.com/rampart-cspm/rampart/sqlite"
 )
 
@@ -49,6 +50,11 @@ type ingestBench struct {
 	RescanFindingsPerS float64 `json:"rescan_findings_per_s,omitempty"`
 	RescanMBPerS       float64 `json:"rescan_mb_per_s,omitempty"`
 	RescanPeakRSSMB    float64 `json:"rescan_peak_rss_mb,omitempty"`
+	// With --postgres: the same file ingested end to end into a fresh
+	// schema of that server (postgres.Ingest), and with --rescan the next
+	// day's file after it.
+	PostgresFindingsPerS       float64 `json:"postgres_findings_per_s,omitempty"`
+	PostgresRescanFindingsPerS float64 `json:"postgres_rescan_findings_per_s,omitempty"`
 }
 
 func (a *app) benchIngestCommand() *cobra.Command {
@@ -60,6 +66,7 @@ func (a *app) benchIngestCommand() *cobra.Command {
 		cpuProf string
 		floor   bool
 		rescan  bool
+		pgURL   string
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest --size-mb N [--json] [--dir DIR]",
@@ -78,7 +85,9 @@ indexes at all (never rebuilt): what the read model's indexes cost. With
 later: every finding seen again) is then ingested into the end-to-end
 store, the path of a daily ingest. Peak RSS is the process's VmHWM read
 when the end-to-end ingest ends (generating the file included), before the
-rescan and the bare phase.`,
+rescan and the bare phase. With --postgres URL, the same file (and with
+--rescan the next day's) is then ingested end to end into a fresh schema
+of that PostgreSQL server, dropped afterwards.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -175,6 +184,12 @@ rescan and the bare phase.`,
 					}
 				}
 			}
+			var pgSecs, pgRescanSecs float64
+			if pgURL != "" {
+				if pgSecs, pgRescanSecs, err = benchPostgresIngest(ctx, pgURL, dir, path, lz, rescan, int64(sizeMB)<<20, n); err != nil {
+					return err
+				}
+			}
 			out := ingestBench{
 				SizeMB:       round(float64(size)/(1<<20), 1),
 				Findings:     res.Records,
@@ -197,6 +212,12 @@ rescan and the bare phase.`,
 				out.RescanMBPerS = round(float64(rescanSize)/(1<<20)/rescanSecs, 1)
 				out.RescanPeakRSSMB = round(rescanPeak, 1)
 			}
+			if pgSecs > 0 {
+				out.PostgresFindingsPerS = round(float64(n)/pgSecs, 0)
+			}
+			if pgRescanSecs > 0 {
+				out.PostgresRescanFindingsPerS = round(float64(n)/pgRescanSecs, 0)
+			}
 			if res.Records != n {
 				return fmt.Errorf("bench: generated %d records, ingested %d", n, res.Records)
 			}
@@ -214,6 +235,13 @@ rescan and the bare phase.`,
 				fmt.Fprintf(a.stdout, "bare insert maintaining every index row by row: %.0f rows/s; without the findings table's secondary indexes: %.0f rows/s\n",
 					out.RowIndexedInsertPerS, out.NoIndexInsertPerS)
 			}
+			if pgURL != "" {
+				fmt.Fprintf(a.stdout, "postgres: %.0f findings/s", out.PostgresFindingsPerS)
+				if rescan {
+					fmt.Fprintf(a.stdout, "; rescan %.0f findings/s", out.PostgresRescanFindingsPerS)
+				}
+				fmt.Fprintln(a.stdout)
+			}
 			return nil
 		},
 	}
@@ -223,8 +251,50 @@ rescan and the bare phase.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Flags().BoolVar(&floor, "index-floor", false, "also time the bare insert maintaining indexes row by row, and into a findings table without secondary indexes")
 	cmd.Flags().BoolVar(&rescan, "rescan", false, "also ingest the next day's scan of the same estate into the end-to-end store (every finding seen again)")
+	cmd.Flags().StringVar(&pgURL, "postgres", "", "also ingest into a fresh schema of this PostgreSQL server (postgres://...)")
 	cmd.Flags().StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of the end-to-end ingest to this file")
 	return cmd
+}
+
+// benchPostgresIngest ingests the file at path (n records) into a fresh
+// schema of the server at base and, with rescan, the next day's file
+// after it, and returns both ingests' seconds.
+func benchPostgresIngest(ctx context.Context, base, dir, path string, lz rampart.LandingZone, rescan bool, size int64, n int) (float64, float64, error) {
+	schemaURL, drop, err := freshSchema(ctx, base)
+	if err != nil {
+		return 0, 0, fmt.Errorf("--postgres: %w", err)
+	}
+	defer drop()
+	store, err := postgres.Open(ctx, schemaURL)
+	if err != nil {
+		return 0, 0, fmt.Errorf("--postgres: %w", err)
+	}
+	defer store.Close()
+	if err := store.UpsertLandingZone(ctx, lz); err != nil {
+		return 0, 0, err
+	}
+	arts, err := artifact.NewLocal(filepath.Join(dir, "postgres-artifacts"))
+	if err != nil {
+		return 0, 0, err
+	}
+	g := &ingest.Ingester{Store: pgIngestStore{store}, Artifacts: arts, LandingZone: lz}
+	start := time.Now()
+	res, err := g.File(ctx, path)
+	secs := time.Since(start).Seconds()
+	if err != nil {
+		return 0, 0, fmt.Errorf("--postgres: %w", err)
+	}
+	if res.Records != n {
+		return 0, 0, fmt.Errorf("--postgres: generated %d records, ingested %d", n, res.Records)
+	}
+	if !rescan {
+		return secs, 0, nil
+	}
+	rescanSecs, _, err := benchRescan(ctx, g, dir, size, n)
+	if err != nil {
+		return 0, 0, fmt.Errorf("--postgres: %w", err)
+	}
+	return secs, rescanSecs, nil
 }
 
 // benchRescan generates the next day's scan of the estate Generate(size,

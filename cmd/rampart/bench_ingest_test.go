@@ -3,13 +3,16 @@ package main
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/rampart-cspm/rampart/internal/pgtest"
 )
 
 // TestBenchIngestPrintsEveryFigure runs the benchmark on a small file, with
 // the rescan and the index floor, and checks that each figure is there and
 // that they agree with each other.
 func TestBenchIngestPrintsEveryFigure(t *testing.T) {
-	code, out, errOut := run(t, "bench", "ingest", "--size-mb", "2", "--json", "--rescan", "--index-floor", "--dir", t.TempDir(), "--log-level", "warn")
+	code, out, errOut := run(t, "bench", "ingest", "--size-mb", "2", "--json", "--rescan", "--index-floor", "--dir", t.TempDir(),
+		"--postgres", postgresBase(t), "--log-level", "warn")
 	if code != 0 {
 		t.Fatalf("bench ingest exited %d: %s", code, errOut)
 	}
@@ -23,7 +26,8 @@ func TestBenchIngestPrintsEveryFigure(t *testing.T) {
 	for name, v := range map[string]float64{"findings_per_s": b.FindingsPerS, "mb_per_s": b.MBPerS, "peak_rss_mb": b.PeakRSSMB,
 		"bare_insert_per_s": b.BareInsertPerS, "bare_insert_row_indexed_per_s": b.RowIndexedInsertPerS,
 		"bare_insert_no_index_per_s": b.NoIndexInsertPerS, "rescan_findings_per_s": b.RescanFindingsPerS,
-		"rescan_mb_per_s": b.RescanMBPerS, "rescan_peak_rss_mb": b.RescanPeakRSSMB} {
+		"rescan_mb_per_s": b.RescanMBPerS, "rescan_peak_rss_mb": b.RescanPeakRSSMB,
+		"postgres_findings_per_s": b.PostgresFindingsPerS, "postgres_rescan_findings_per_s": b.PostgresRescanFindingsPerS} {
 		if v <= 0 {
 			t.Errorf("%s = %v, want a positive figure", name, v)
 		}
@@ -34,4 +38,12 @@ func TestBenchIngestPrintsEveryFigure(t *testing.T) {
 	if b.RescanPeakRSSMB < b.PeakRSSMB {
 		t.Errorf("rescan peak %v MB below the first ingest's %v MB: both are the process's peak", b.RescanPeakRSSMB, b.PeakRSSMB)
 	}
+}
+
+// postgresBase is the local test server's URL, after checking that it
+// answers (skipped, or failed under CI=true, when it does not).
+func postgresBase(t *testing.T) string {
+	t.Helper()
+	pgtest.Schema(t) // reaches the server, or skips / fails
+	return pgtest.BaseURL()
 }
