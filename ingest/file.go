@@ -24,6 +24,19 @@ type Tx interface {
 	Rollback()
 }
 
+// PhaseTimer is a Tx that times the parts of its Finish (sqlite.Ingest:
+// absence resolutions, index builds, commit); they are added to
+// Result.Phases as "finish.<name>".
+type PhaseTimer interface {
+	Phases(yield func(name string, d time.Duration))
+}
+
+// Phase is how long one part of an ingest took.
+type Phase struct {
+	Name     string
+	Duration time.Duration
+}
+
 // Prefetcher is a Tx that can read ahead, in a few queries, the stored
 // rows of a batch of findings it is about to observe (sqlite.Ingest).
 // Observe must give the same result with or without it.
@@ -68,6 +81,11 @@ type Result struct {
 	Muted     int
 	Units     []rampart.ScanUnit
 	Stats     rampart.CommitStats
+	// Phases is where the wall time went, in order: "hash" (hash and
+	// duplicate check), "records" (parse and observe, until the last
+	// record), "artifact" (waiting for the artifact's copy), "finish"
+	// (the store's Finish and commit), then the store's own parts of it.
+	Phases []Phase
 }
 
 // readBatch is how many records the parser hands the writer at a time.
@@ -91,6 +109,12 @@ func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) 
 	if g.Now != nil {
 		now = g.Now
 	}
+	mark := time.Now()
+	phase := func(name string) {
+		t := time.Now()
+		res.Phases = append(res.Phases, Phase{Name: name, Duration: t.Sub(mark)})
+		mark = t
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return res, fmt.Errorf("ingest %s: %w", path, err)
@@ -107,6 +131,7 @@ func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) 
 		res.Duplicate, res.ScanID = true, prev.ScanID
 		return res, nil
 	}
+	phase("hash")
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return res, fmt.Errorf("ingest %s: %w", path, err)
 	}
@@ -237,6 +262,7 @@ func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) 
 	if err := <-readErr; err != nil {
 		return res, fmt.Errorf("ingest: %w (nothing from this file was stored)", err)
 	}
+	phase("records")
 	var art rampart.Artifact
 	if copying != nil {
 		art, err = copying.wait()
@@ -255,9 +281,16 @@ func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) 
 	}
 	art.ID, art.ScanID, art.Kind = scan.ID+"/"+ArtifactKind+string(format), scan.ID, ArtifactKind+string(format)
 	art.CreatedAt = now().UTC()
+	phase("artifact")
 	stats, units, err := tx.Finish([]rampart.Artifact{art}, now().UTC())
 	if err != nil {
 		return res, fmt.Errorf("ingest %s: %w", path, err)
+	}
+	phase("finish")
+	if pt, ok := tx.(PhaseTimer); ok {
+		pt.Phases(func(name string, d time.Duration) {
+			res.Phases = append(res.Phases, Phase{Name: "finish." + name, Duration: d})
+		})
 	}
 	if copying != nil {
 		copying.keep() // the scan points at it now

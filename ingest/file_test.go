@@ -603,3 +603,35 @@ func TestIngestInvalidUTF8ReindexesIdentically(t *testing.T) {
 		t.Fatalf("reindex changed the row:\n%+v\n%+v", before, after)
 	}
 }
+
+// TestIngestReportsPhases: the result says where the time went, in order,
+// the store's parts of its Finish included, and the parts add up to no
+// more than the whole.
+func TestIngestReportsPhases(t *testing.T) {
+	_, g := env(t)
+	start := time.Now()
+	res, err := g.File(context.Background(), filepath.Join("testdata", "example_output_aws.ocsf.json"))
+	whole := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	var top time.Duration
+	for _, p := range res.Phases {
+		names = append(names, p.Name)
+		if p.Duration < 0 {
+			t.Errorf("phase %s took %v", p.Name, p.Duration)
+		}
+		if !strings.HasPrefix(p.Name, "finish.") {
+			top += p.Duration
+		}
+	}
+	want := []string{"hash", "records", "artifact", "finish",
+		"finish.vanish", "finish.events", "finish.index_build", "finish.summaries", "finish.commit"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("phases %q, want %q", names, want)
+	}
+	if top > whole {
+		t.Fatalf("phases add up to %v, more than the %v the ingest took", top, whole)
+	}
+}

@@ -48,6 +48,15 @@ type Ingest struct {
 	events    [][]any
 	// prefetched holds the rows Prefetch read (nil: no row).
 	prefetched map[string]*rampart.Finding
+	// vanishTime and commitTime time Finish's parts (Phases).
+	vanishTime, commitTime time.Duration
+}
+
+// Phases reports how long the parts of Finish took: "vanish" (absence
+// resolutions, units, the last writes) and "commit".
+func (in *Ingest) Phases(yield func(name string, d time.Duration)) {
+	yield("vanish", in.vanishTime)
+	yield("commit", in.commitTime)
 }
 
 type ingestUnit struct {
@@ -399,6 +408,7 @@ func (in *Ingest) Finish(arts []rampart.Artifact, finished time.Time) (rampart.C
 
 func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart.ScanUnit, error) {
 	ctx := in.ctx
+	start := time.Now()
 	if err := in.flush(); err != nil {
 		return nil, err
 	}
@@ -447,9 +457,12 @@ func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart
 		string(rampart.UnitSucceeded), finished, in.scan.ID); err != nil {
 		return nil, fmt.Errorf("finish scan: %w", err)
 	}
+	committing := time.Now()
+	in.vanishTime = committing.Sub(start)
 	if err := in.tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	in.commitTime = time.Since(committing)
 	return out, nil
 }
 

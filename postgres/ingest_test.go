@@ -204,7 +204,7 @@ func TestIngestMatchesSQLite(t *testing.T) {
 			if !res.Duplicate {
 				sd.scans[res.ScanID] = st.name
 			}
-			res.File, res.ScanID = "", sd.scans[res.ScanID]
+			res.File, res.ScanID, res.Phases = "", sd.scans[res.ScanID], nil
 			for i := range res.Units {
 				res.Units[i] = normalUnit(res.Units[i], sd)
 			}

@@ -61,6 +61,30 @@ type Ingest struct {
 	inserted int      // rows this ingest inserted
 	nextLook int      // inserted count at which to consider deferring next
 	deferred []string // CREATE INDEX statements to re-run at Finish
+
+	// phases times Finish's parts (Phases).
+	phases []phase
+}
+
+type phase struct {
+	name string
+	d    time.Duration
+}
+
+// Phases reports how long the parts of Finish took, in order: "vanish"
+// (absence resolutions and units), "events" (the last events),
+// "index_build" (re-creating deferred indexes), "summaries" and "commit".
+func (in *Ingest) Phases(yield func(name string, d time.Duration)) {
+	for _, p := range in.phases {
+		yield(p.name, p.d)
+	}
+}
+
+// lap records the time since mark as phase name and returns now.
+func (in *Ingest) lap(name string, mark time.Time) time.Time {
+	now := time.Now()
+	in.phases = append(in.phases, phase{name, now.Sub(mark)})
+	return now
 }
 
 type ingestUnit struct {
@@ -561,6 +585,7 @@ func (in *Ingest) Finish(arts []rampart.Artifact, finished time.Time) (rampart.C
 
 func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart.ScanUnit, error) {
 	ctx := in.ctx
+	mark := time.Now()
 	var out []rampart.ScanUnit
 	for _, key := range in.order {
 		u := in.units[key]
@@ -602,20 +627,25 @@ func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart
 		string(rampart.UnitSucceeded), formatTime(finished), in.scan.ID); err != nil {
 		return nil, fmt.Errorf("finish scan: %w", err)
 	}
+	mark = in.lap("vanish", mark)
 	if err := in.flushEvents(); err != nil {
 		return nil, err
 	}
+	mark = in.lap("events", mark)
 	if err := rebuildIndexes(ctx, in.tx, in.deferred); err != nil {
 		return nil, fmt.Errorf("rebuild deferred indexes: %w", err)
 	}
+	mark = in.lap("index_build", mark)
 	if err := in.sums.apply(ctx, in.tx, in.triggers); err != nil {
 		return nil, err
 	}
+	mark = in.lap("summaries", mark)
 	err := in.tx.Commit()
 	in.release()
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
+	in.lap("commit", mark)
 	return out, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/rampart-cspm/rampart/internal/pgtest"
@@ -34,6 +35,20 @@ func TestBenchIngestPrintsEveryFigure(t *testing.T) {
 	}
 	if r := b.FindingsPerS / b.BareInsertPerS; b.RatioToBare < r-0.01 || b.RatioToBare > r+0.01 {
 		t.Errorf("ratio_to_bare %v, findings_per_s / bare_insert_per_s = %v", b.RatioToBare, r)
+	}
+	// The phases are the end-to-end ingest's wall time, split.
+	var top float64
+	for _, name := range []string{"hash", "records", "artifact", "finish", "finish.index_build", "finish.commit"} {
+		v, ok := b.Phases[name]
+		if !ok || v < 0 {
+			t.Errorf("phase %s: %v (present %v), want a figure", name, v, ok)
+		}
+		if !strings.Contains(name, ".") {
+			top += v
+		}
+	}
+	if elapsed := float64(b.Findings) / b.FindingsPerS; top > elapsed+0.05 || top < elapsed-0.05 {
+		t.Errorf("phases add up to %.2fs, the ingest took %.2fs", top, elapsed)
 	}
 	if b.RescanPeakRSSMB < b.PeakRSSMB {
 		t.Errorf("rescan peak %v MB below the first ingest's %v MB: both are the process's peak", b.RescanPeakRSSMB, b.PeakRSSMB)
