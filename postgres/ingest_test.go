@@ -360,7 +360,6 @@ func firstDiff(a, b string) string {
 	return fmt.Sprintf("lengths %d and %d lines", len(al), len(bl))
 }
 
-
 // TestIngestBadRecordStoresNothing: a file that fails at its last record,
 // after rows were written, leaves no scan, unit, finding, event or
 // artifact behind.

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +75,19 @@ func TestRefusesNewerSchema(t *testing.T) {
 	_, err = postgres.Open(context.Background(), url)
 	if err == nil || !strings.Contains(err.Error(), "newer than this binary knows") {
 		t.Fatalf("got %v, want a refusal of the newer schema", err)
+	}
+}
+
+// TestFindingsLeaveRoomForUpdates: the findings table keeps half of each
+// page for the next versions of its rows (migration 0008).
+func TestFindingsLeaveRoomForUpdates(t *testing.T) {
+	s := open(t)
+	var opts []string
+	if err := s.Pool().QueryRow(context.Background(),
+		`SELECT coalesce(reloptions, '{}') FROM pg_class WHERE oid = 'findings'::regclass`).Scan(&opts); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(opts, "fillfactor=50") {
+		t.Fatalf("findings options %q, want fillfactor=50", opts)
 	}
 }
