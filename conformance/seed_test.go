@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -45,7 +47,15 @@ func (s *seeder) must(err error, what string) {
 func (s *seeder) cfg(region string, creds aws.CredentialsProvider) aws.Config {
 	// Retries are logged: a seed call that the SDK retried is the first
 	// thing to look at when a create reports that its resource exists.
+	// Seed calls create things, so they must not be retried after moto
+	// carried them out. One CI run failed that way: CreateUser's response
+	// was cut by "use of closed network connection", which the SDK retries
+	// (aws-sdk-go-v2 #2949), and the retry found the user created. That
+	// error has been traced to net/http closing a pooled connection as
+	// idle while a response is read from it (aws-sdk-go-v2 #2737), so the
+	// seeder keeps no connection between calls: a new one per call.
 	return aws.Config{Region: region, Credentials: creds, BaseEndpoint: aws.String(s.url),
+		HTTPClient:    awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { t.DisableKeepAlives = true }),
 		ClientLogMode: aws.LogRetries, Logger: logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
 			s.t.Logf("seed sdk %s: "+format, append([]any{c}, v...)...)
 		})}
