@@ -49,6 +49,9 @@ type Store interface {
 	// ArtifactBySHA256 finds an artifact of a scan of landing zone lzID
 	// with a kind starting with kindPrefix.
 	ArtifactBySHA256(ctx context.Context, lzID, kindPrefix, sha string) (rampart.Artifact, bool, error)
+	// Begin starts the scan's transaction. Ingests take turns: Begin
+	// returns once every ingest begun before it has committed or rolled
+	// back, so what they stored is visible to ArtifactBySHA256.
 	Begin(ctx context.Context, scan rampart.Scan) (Tx, error)
 	ListAccounts(ctx context.Context, lzID string) ([]rampart.Account, error)
 }
@@ -125,11 +128,18 @@ func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) 
 		return res, fmt.Errorf("ingest %s: read: %w", path, err)
 	}
 	res.SHA256 = hex.EncodeToString(h.Sum(nil))
-	if prev, ok, err := g.Store.ArtifactBySHA256(ctx, g.LandingZone.ID, ArtifactKind, res.SHA256); err != nil {
-		return res, fmt.Errorf("ingest %s: %w", path, err)
-	} else if ok {
-		res.Duplicate, res.ScanID = true, prev.ScanID
-		return res, nil
+	duplicate := func() (bool, error) {
+		prev, ok, err := g.Store.ArtifactBySHA256(ctx, g.LandingZone.ID, ArtifactKind, res.SHA256)
+		if err != nil {
+			return false, fmt.Errorf("ingest %s: %w", path, err)
+		}
+		if ok {
+			res.Duplicate, res.ScanID = true, prev.ScanID
+		}
+		return ok, nil
+	}
+	if dup, err := duplicate(); err != nil || dup {
+		return res, err
 	}
 	phase("hash")
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -155,6 +165,12 @@ func (g *Ingester) File(ctx context.Context, path string) (_ Result, err error) 
 		return res, fmt.Errorf("ingest %s: %w", path, err)
 	}
 	defer tx.Rollback()
+	// Ingests take turns in the store: the same file ingested at the same
+	// time by another process or goroutine passed the check above too, but
+	// has committed by the time this one has its turn.
+	if dup, err := duplicate(); err != nil || dup {
+		return res, err
+	}
 	ext := map[Format]string{FormatOCSF: ".ocsf.json", FormatASFF: ".asff.json", FormatCSV: ".csv"}[format]
 	ctype := "application/json"
 	if format == FormatCSV {

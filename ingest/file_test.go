@@ -635,3 +635,37 @@ func TestIngestReportsPhases(t *testing.T) {
 		t.Fatalf("phases add up to %v, more than the %v the ingest took", top, whole)
 	}
 }
+
+// TestIngestSameFileAtOnce: two ingests of one file at the same time
+// store it once; the other reports the duplicate.
+func TestIngestSameFileAtOnce(t *testing.T) {
+	s, g := env(t)
+	for round := 0; round < 5; round++ {
+		path := write(t, ocsf(rec{check: "s3_bucket_default_encryption", resource: fmt.Sprintf("arn:aws:s3:::r%d", round),
+			region: "eu-west-1", status: "FAIL", unixTime: t0.Unix()}))
+		results := make(chan ingest.Result, 2)
+		errs := make(chan error, 2)
+		for i := 0; i < 2; i++ {
+			go func() {
+				res, err := g.File(context.Background(), path)
+				results <- res
+				errs <- err
+			}()
+		}
+		dups := 0
+		for i := 0; i < 2; i++ {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+			if (<-results).Duplicate {
+				dups++
+			}
+		}
+		if dups != 1 {
+			t.Fatalf("round %d: %d of 2 ingests reported the duplicate, want 1", round, dups)
+		}
+	}
+	if c := count(t, s); c.scans != 5 || c.artifacts != 5 {
+		t.Fatalf("store holds %+v, want 5 scans and 5 artifacts", c)
+	}
+}

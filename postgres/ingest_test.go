@@ -464,3 +464,47 @@ func TestIngestHoldsItsScopes(t *testing.T) {
 			got.Sources, got.FirstSeenAt, got.ScanID)
 	}
 }
+
+// TestIngestSameFileAtOnce: two ingests of one file at the same time into
+// Postgres store it once; the other reports the duplicate.
+func TestIngestSameFileAtOnce(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	sd := newSide(t, "postgres", s, func(s ingestStore) ingest.Store { return pgIngest{s.(*postgres.Store)} })
+	dir := t.TempDir()
+	for round := 0; round < 5; round++ {
+		path := ocsfFile(t, dir, fmt.Sprintf("round%d.ocsf.json", round),
+			record{"s3_bucket_default_encryption", fmt.Sprintf("arn:aws:s3:::r%d", round), "eu-west-1", "FAIL", "", 1})
+		type outcome struct {
+			res ingest.Result
+			err error
+		}
+		out := make(chan outcome, 2)
+		for i := 0; i < 2; i++ {
+			go func() {
+				res, err := sd.g.File(ctx, path)
+				out <- outcome{res, err}
+			}()
+		}
+		dups := 0
+		for i := 0; i < 2; i++ {
+			o := <-out
+			if o.err != nil {
+				t.Fatal(o.err)
+			}
+			if o.res.Duplicate {
+				dups++
+			}
+		}
+		if dups != 1 {
+			t.Fatalf("round %d: %d of 2 ingests reported the duplicate, want 1", round, dups)
+		}
+	}
+	scans, err := s.ListScans(ctx, lzID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scans) != 5 {
+		t.Fatalf("%d scans, want 5", len(scans))
+	}
+}
