@@ -111,6 +111,36 @@ func (r *UnitResult) Validate() error {
 	return nil
 }
 
+// Ingests. A store writes an external scan (a Prowler file) observation
+// by observation in one transaction (sqlite.Ingest, postgres.Ingest); what
+// follows is what they decide alike.
+
+// IngestObservation checks one observation of scan's ingest and sets its
+// scan ID and, when it has none, its scope (its region).
+func IngestObservation(f *Finding, scan Scan) error {
+	if f.FindingID == "" {
+		return Errorf(EINVALID, "no finding ID")
+	}
+	if f.LandingZoneID != scan.LandingZoneID {
+		return Errorf(EINVALID, "landing zone %q, the scan's is %q", f.LandingZoneID, scan.LandingZoneID)
+	}
+	f.Scope = f.IngestScope()
+	if f.AccountID == "" || f.Scope == "" {
+		return Errorf(EINVALID, "no account or region")
+	}
+	f.ScanID = scan.ID
+	return nil
+}
+
+// IngestScope is the region of the unit an ingested observation belongs
+// to: its scope, or its region when it has none.
+func (f *Finding) IngestScope() string {
+	if f.Scope == "" {
+		return f.Region
+	}
+	return f.Scope
+}
+
 // RepeatIgnored reports whether obs, met again by the ingest of scan
 // scanID after that ingest wrote cur (cur.ScanID is scanID), is ignored.
 // Of several observations of one finding in a file the first counts,
@@ -120,13 +150,56 @@ func RepeatIgnored(cur *Finding, obs Finding, scanID string) bool {
 	return cur != nil && cur.ScanID == scanID && (obs.Status != StatusFail || cur.Status == StatusFail)
 }
 
-// Coverage is what an ingested unit covered: the controls it reported,
+// IngestUnit is one (account, region) unit of an ingest: its row, what it
+// covered, its last observation and the findings it counted.
+type IngestUnit struct {
+	Unit     ScanUnit
+	covered  coverage
+	last     time.Time
+	findings int
+}
+
+// NewIngestUnit returns the running unit of (account, region) in scan,
+// started at at; seq is its place in the scan's unit list.
+func NewIngestUnit(scan Scan, account, region string, at time.Time) *IngestUnit {
+	return &IngestUnit{covered: coverage{}, Unit: ScanUnit{
+		ID: UnitID(scan.ID, account, region), ScanID: scan.ID, LandingZoneID: scan.LandingZoneID,
+		AccountID: account, Region: region, State: UnitRunning, Attempts: 1, StartedAt: at,
+	}}
+}
+
+// Applied records an observation, at at, of a finding of service and
+// control that the ingest applied; first is whether it is the first of its
+// finding in this ingest (its row had another scan's ID, or there was none).
+func (u *IngestUnit) Applied(service, control string, at time.Time, first bool) {
+	if first {
+		u.findings++
+	}
+	u.covered.Add(service, control)
+	if at.After(u.last) {
+		u.last = at
+	}
+}
+
+// Done records the unit as succeeded at finished, with the services and
+// checks it covered and the findings it counted, and returns the time of
+// its absence resolutions: its last observation, or finished if none.
+func (u *IngestUnit) Done(finished time.Time) time.Time {
+	u.Unit.Services = u.covered.Services()
+	u.Unit.State, u.Unit.FinishedAt, u.Unit.Findings = UnitSucceeded, finished, u.findings
+	if u.last.IsZero() {
+		return finished
+	}
+	return u.last
+}
+
+// coverage is what an ingested unit covered: the controls it reported,
 // per service. An external scanner's file does not list the checks it
 // ran, so a unit covers, and may resolve by absence, only what it reported.
-type Coverage map[string]map[string]bool
+type coverage map[string]map[string]bool
 
 // Add records that the unit reported control of service.
-func (c Coverage) Add(service, control string) {
+func (c coverage) Add(service, control string) {
 	if c[service] == nil {
 		c[service] = map[string]bool{}
 	}
@@ -135,7 +208,7 @@ func (c Coverage) Add(service, control string) {
 
 // Services returns one succeeded ServiceResult per service, services and
 // their checks in name order; nil when it reported nothing.
-func (c Coverage) Services() []ServiceResult {
+func (c coverage) Services() []ServiceResult {
 	if len(c) == 0 {
 		return nil
 	}

@@ -107,20 +107,62 @@ func TestFindingIDUsesTheWholeKey(t *testing.T) {
 	}
 }
 
-func TestCoverageServices(t *testing.T) {
-	if got := (rampart.Coverage{}).Services(); got != nil {
-		t.Fatalf("empty coverage: %+v, want nil", got)
+func TestIngestUnitDone(t *testing.T) {
+	scan := rampart.Scan{ID: "s1", LandingZoneID: "lz"}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	finished := t0.Add(time.Hour)
+
+	empty := rampart.NewIngestUnit(scan, "111", "eu-west-1", t0)
+	if at := empty.Done(finished); !at.Equal(finished) || empty.Unit.Services != nil || empty.Unit.State != rampart.UnitSucceeded {
+		t.Fatalf("a unit that applied nothing: vanish at %v, unit %+v; want finished, no services, succeeded", at, empty.Unit)
 	}
-	c := rampart.Coverage{}
-	for _, sc := range [][2]string{{"s3", "s3_b"}, {"ec2", "ec2_x"}, {"s3", "s3_a"}, {"s3", "s3_b"}} {
-		c.Add(sc[0], sc[1])
+
+	u := rampart.NewIngestUnit(scan, "111", "eu-west-1", t0)
+	if u.Unit.ID != rampart.UnitID("s1", "111", "eu-west-1") || u.Unit.State != rampart.UnitRunning || !u.Unit.StartedAt.Equal(t0) {
+		t.Fatalf("new unit %+v", u.Unit)
 	}
+	for i, a := range []struct {
+		service, control string
+		first            bool
+	}{{"s3", "s3_b", true}, {"ec2", "ec2_x", true}, {"s3", "s3_a", true}, {"s3", "s3_b", false}} {
+		u.Applied(a.service, a.control, t0.Add(time.Duration(3-i)*time.Minute), a.first)
+	}
+	at := u.Done(finished)
 	want := []rampart.ServiceResult{
 		{Service: "ec2", Checks: []string{"ec2_x"}, Status: rampart.ServiceOK, ChecksRun: 1},
 		{Service: "s3", Checks: []string{"s3_a", "s3_b"}, Status: rampart.ServiceOK, ChecksRun: 2},
 	}
-	if got := c.Services(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("services = %+v, want %+v", got, want)
+	if !reflect.DeepEqual(u.Unit.Services, want) {
+		t.Fatalf("services = %+v, want %+v", u.Unit.Services, want)
+	}
+	if !at.Equal(t0.Add(3*time.Minute)) || u.Unit.Findings != 3 || !u.Unit.FinishedAt.Equal(finished) {
+		t.Fatalf("vanish at %v, %d findings, finished %v; want the latest observation, 3, finished", at, u.Unit.Findings, u.Unit.FinishedAt)
+	}
+}
+
+func TestIngestObservation(t *testing.T) {
+	scan := rampart.Scan{ID: "s1", LandingZoneID: "lz"}
+	ok := rampart.Finding{FindingID: "f", LandingZoneID: "lz", AccountID: "111", Region: "eu-west-1"}
+	f := ok
+	if err := rampart.IngestObservation(&f, scan); err != nil || f.Scope != "eu-west-1" || f.ScanID != "s1" {
+		t.Fatalf("got %v, scope %q, scan %q; want no error, the region as scope, the scan", err, f.Scope, f.ScanID)
+	}
+	f = ok
+	f.Scope = "global"
+	if err := rampart.IngestObservation(&f, scan); err != nil || f.Scope != "global" {
+		t.Fatalf("a scope of its own: %v, %q", err, f.Scope)
+	}
+	for name, bad := range map[string]func(*rampart.Finding){
+		"no finding ID":      func(f *rampart.Finding) { f.FindingID = "" },
+		"other LZ":           func(f *rampart.Finding) { f.LandingZoneID = "lz-2" },
+		"no account":         func(f *rampart.Finding) { f.AccountID = "" },
+		"no region or scope": func(f *rampart.Finding) { f.Region = "" },
+	} {
+		f := ok
+		bad(&f)
+		if err := rampart.IngestObservation(&f, scan); rampart.ErrorCode(err) != rampart.EINVALID {
+			t.Errorf("%s: %v, want EINVALID", name, err)
+		}
 	}
 }
 

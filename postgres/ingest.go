@@ -35,7 +35,7 @@ type Ingest struct {
 	tx    pgx.Tx
 	scan  rampart.Scan
 	seen  int
-	units map[[2]string]*ingestUnit
+	units map[[2]string]*rampart.IngestUnit
 	order [][2]string
 	stats rampart.CommitStats
 
@@ -57,13 +57,6 @@ type Ingest struct {
 func (in *Ingest) Phases(yield func(name string, d time.Duration)) {
 	yield("vanish", in.vanishTime)
 	yield("commit", in.commitTime)
-}
-
-type ingestUnit struct {
-	unit     rampart.ScanUnit
-	checks   rampart.Coverage
-	last     time.Time
-	findings int
 }
 
 // pendingRow is a row to write at the next flush: inserted when the store
@@ -95,7 +88,7 @@ func (s *Store) BeginIngest(ctx context.Context, scan rampart.Scan) (*Ingest, er
 	if err != nil {
 		return nil, fmt.Errorf("postgres: ingest %s: %w", scan.ID, err)
 	}
-	in := &Ingest{ctx: ctx, tx: tx, scan: scan, units: map[[2]string]*ingestUnit{}, locked: map[[2]string]bool{},
+	in := &Ingest{ctx: ctx, tx: tx, scan: scan, units: map[[2]string]*rampart.IngestUnit{}, locked: map[[2]string]bool{},
 		pending: map[string]*pendingRow{}, prefetched: map[string]*rampart.Finding{}}
 	fail := func(err error) (*Ingest, error) {
 		in.Rollback()
@@ -140,23 +133,13 @@ func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
 			return err
 		}
 	}
-	if f.FindingID == "" {
-		return rampart.Errorf(rampart.EINVALID, "no finding ID")
-	}
-	if f.LandingZoneID != in.scan.LandingZoneID {
-		return rampart.Errorf(rampart.EINVALID, "landing zone %q, the scan's is %q", f.LandingZoneID, in.scan.LandingZoneID)
-	}
-	if f.Scope == "" {
-		f.Scope = f.Region
-	}
-	if f.AccountID == "" || f.Scope == "" {
-		return rampart.Errorf(rampart.EINVALID, "no account or region")
+	if err := rampart.IngestObservation(&f, in.scan); err != nil {
+		return err
 	}
 	u, err := in.unit(f.AccountID, f.Scope, at)
 	if err != nil {
 		return err
 	}
-	f.ScanID = in.scan.ID
 	cur, err := in.load(f.FindingID)
 	if err != nil {
 		return err
@@ -165,7 +148,7 @@ func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
 		in.stats.Ignored++
 		return nil
 	}
-	next, evs := rampart.Observe(cur, f, u.unit.ID, at)
+	next, evs := rampart.Observe(cur, f, u.Unit.ID, at)
 	if next == nil {
 		in.stats.Ignored++
 		return nil
@@ -173,19 +156,13 @@ func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
 	if err := in.write(cur, next, evs); err != nil {
 		return err
 	}
-	if cur == nil || cur.ScanID != in.scan.ID {
-		u.findings++
-	}
-	u.checks.Add(f.Service, f.ControlID)
-	if at.After(u.last) {
-		u.last = at
-	}
+	u.Applied(f.Service, f.ControlID, at, cur == nil || cur.ScanID != in.scan.ID)
 	return nil
 }
 
 // unit returns the unit of (account, region), creating it, and taking its
 // scope's lock, on first sight.
-func (in *Ingest) unit(account, region string, at time.Time) (*ingestUnit, error) {
+func (in *Ingest) unit(account, region string, at time.Time) (*rampart.IngestUnit, error) {
 	key := [2]string{account, region}
 	if u, ok := in.units[key]; ok {
 		return u, nil
@@ -193,15 +170,12 @@ func (in *Ingest) unit(account, region string, at time.Time) (*ingestUnit, error
 	if err := in.lock(key); err != nil {
 		return nil, err
 	}
-	u := &ingestUnit{checks: rampart.Coverage{}, unit: rampart.ScanUnit{
-		ID: rampart.UnitID(in.scan.ID, account, region), ScanID: in.scan.ID, LandingZoneID: in.scan.LandingZoneID,
-		AccountID: account, Region: region, State: rampart.UnitRunning, Attempts: 1, StartedAt: at,
-	}}
+	u := rampart.NewIngestUnit(in.scan, account, region, at)
 	if _, err := in.tx.Exec(in.ctx, `INSERT INTO scan_units (id, scan_id, landing_zone_id, account_id, region, state,
 		error_class, error, attempts, started_at, finished_at, services, findings, seq)
 		VALUES ($1, $2, $3, $4, $5, $6, '', '', 1, $7, NULL, '[]', 0, $8)`,
-		u.unit.ID, in.scan.ID, in.scan.LandingZoneID, account, region, string(rampart.UnitRunning), at, len(in.order)); err != nil {
-		return nil, fmt.Errorf("create unit %s: %w", u.unit.ID, err)
+		u.Unit.ID, in.scan.ID, in.scan.LandingZoneID, account, region, string(rampart.UnitRunning), at, len(in.order)); err != nil {
+		return nil, fmt.Errorf("create unit %s: %w", u.Unit.ID, err)
 	}
 	in.units[key] = u
 	in.order = append(in.order, key)
@@ -232,15 +206,9 @@ func (in *Ingest) Prefetch(fs []rampart.Finding) error {
 	var ids []string
 	for i := range fs {
 		f := &fs[i]
-		if f.FindingID == "" || f.LandingZoneID != in.scan.LandingZoneID || f.AccountID == "" {
+		scope := f.IngestScope()
+		if f.FindingID == "" || f.LandingZoneID != in.scan.LandingZoneID || f.AccountID == "" || scope == "" {
 			continue // Observe refuses it
-		}
-		scope := f.Scope
-		if scope == "" {
-			scope = f.Region
-		}
-		if scope == "" {
-			continue
 		}
 		if _, ok := in.pending[f.FindingID]; ok {
 			continue
@@ -415,24 +383,18 @@ func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart
 	var out []rampart.ScanUnit
 	for _, key := range in.order {
 		u := in.units[key]
-		u.unit.Services = u.checks.Services()
-		at := u.last
-		if at.IsZero() {
-			at = finished
-		}
-		if err := in.vanish(u, at); err != nil {
+		if err := in.vanish(u, u.Done(finished)); err != nil {
 			return nil, err
 		}
-		u.unit.State, u.unit.FinishedAt, u.unit.Findings = rampart.UnitSucceeded, finished, u.findings
-		sj, err := json.Marshal(servicesOrEmpty(u.unit.Services))
+		sj, err := json.Marshal(servicesOrEmpty(u.Unit.Services))
 		if err != nil {
 			return nil, err
 		}
 		if _, err := in.tx.Exec(ctx, `UPDATE scan_units SET state = $1, finished_at = $2, services = $3, findings = $4 WHERE id = $5`,
-			string(u.unit.State), finished, string(sj), u.findings, u.unit.ID); err != nil {
-			return nil, fmt.Errorf("finish unit %s: %w", u.unit.ID, err)
+			string(u.Unit.State), finished, string(sj), u.Unit.Findings, u.Unit.ID); err != nil {
+			return nil, fmt.Errorf("finish unit %s: %w", u.Unit.ID, err)
 		}
-		out = append(out, u.unit)
+		out = append(out, u.Unit)
 	}
 	if err := in.flush(); err != nil {
 		return nil, err
@@ -468,30 +430,30 @@ func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart
 
 // vanish resolves the unit's unobserved, covered, unresolved rows (pending
 // rows are flushed: every row the ingest observed carries its scan ID).
-func (in *Ingest) vanish(u *ingestUnit, at time.Time) error {
+func (in *Ingest) vanish(u *rampart.IngestUnit, at time.Time) error {
 	rows, err := in.tx.Query(in.ctx, `SELECT `+findingColumns+` FROM findings
 		WHERE landing_zone_id = $1 AND account_id = $2 AND scope = $3 AND resolved_at IS NULL AND scan_id <> $4
-		ORDER BY finding_id`, in.scan.LandingZoneID, u.unit.AccountID, u.unit.Region, in.scan.ID)
+		ORDER BY finding_id`, in.scan.LandingZoneID, u.Unit.AccountID, u.Unit.Region, in.scan.ID)
 	if err != nil {
-		return fmt.Errorf("load scope of unit %s: %w", u.unit.ID, err)
+		return fmt.Errorf("load scope of unit %s: %w", u.Unit.ID, err)
 	}
 	var absent []rampart.Finding
 	for rows.Next() {
 		f, err := scanFinding(rows)
 		if err != nil {
 			rows.Close()
-			return fmt.Errorf("load scope of unit %s: %w", u.unit.ID, err)
+			return fmt.Errorf("load scope of unit %s: %w", u.Unit.ID, err)
 		}
-		if u.unit.Covers(f.Service, f.ControlID) {
+		if u.Unit.Covers(f.Service, f.ControlID) {
 			absent = append(absent, f)
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("load scope of unit %s: %w", u.unit.ID, err)
+		return fmt.Errorf("load scope of unit %s: %w", u.Unit.ID, err)
 	}
 	for i := range absent {
-		next, evs := rampart.Vanish(&absent[i], in.scan.ID, u.unit.ID, at)
+		next, evs := rampart.Vanish(&absent[i], in.scan.ID, u.Unit.ID, at)
 		if next == nil {
 			continue
 		}

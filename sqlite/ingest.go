@@ -88,10 +88,7 @@ func (in *Ingest) lap(name string, mark time.Time) time.Time {
 }
 
 type ingestUnit struct {
-	unit     rampart.ScanUnit
-	checks   rampart.Coverage
-	last     time.Time
-	findings int
+	*rampart.IngestUnit
 	// fresh: the store held no row of this unit's scope when the ingest
 	// met it, so a finding of the unit has a row only if this ingest wrote
 	// it. Its findings are inserted without a lookup; the insert's unique
@@ -199,23 +196,13 @@ func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
 			return err
 		}
 	}
-	if f.FindingID == "" {
-		return rampart.Errorf(rampart.EINVALID, "no finding ID")
-	}
-	if f.LandingZoneID != in.scan.LandingZoneID {
-		return rampart.Errorf(rampart.EINVALID, "landing zone %q, the scan's is %q", f.LandingZoneID, in.scan.LandingZoneID)
-	}
-	if f.Scope == "" {
-		f.Scope = f.Region
-	}
-	if f.AccountID == "" || f.Scope == "" {
-		return rampart.Errorf(rampart.EINVALID, "no account or region")
+	if err := rampart.IngestObservation(&f, in.scan); err != nil {
+		return err
 	}
 	u, err := in.unit(f.AccountID, f.Scope, at)
 	if err != nil {
 		return err
 	}
-	f.ScanID = in.scan.ID
 	var cur *rampart.Finding
 	if !u.fresh {
 		if cur, err = in.load(f.FindingID); err != nil {
@@ -227,7 +214,7 @@ func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
 			in.stats.Ignored++
 			return nil
 		}
-		next, evs := rampart.Observe(cur, f, u.unit.ID, at)
+		next, evs := rampart.Observe(cur, f, u.Unit.ID, at)
 		if next == nil {
 			in.stats.Ignored++
 			return nil
@@ -247,16 +234,9 @@ func (in *Ingest) observe(f rampart.Finding, at time.Time) error {
 		if err != nil {
 			return err
 		}
-		if cur == nil || cur.ScanID != in.scan.ID {
-			u.findings++
-		}
-		break
+		u.Applied(f.Service, f.ControlID, at, cur == nil || cur.ScanID != in.scan.ID)
+		return nil
 	}
-	u.checks.Add(f.Service, f.ControlID)
-	if at.After(u.last) {
-		u.last = at
-	}
-	return nil
 }
 
 // errRepeat is an insert into a fresh unit that found the row there.
@@ -288,11 +268,7 @@ func (in *Ingest) prefetch(fs []rampart.Finding) error {
 	in.idArgs = in.idArgs[:0]
 	for i := range fs {
 		f := &fs[i]
-		scope := f.Scope
-		if scope == "" {
-			scope = f.Region
-		}
-		if u, ok := in.units[[2]string{f.AccountID, scope}]; (ok && u.fresh) || f.FindingID == "" {
+		if u, ok := in.units[[2]string{f.AccountID, f.IngestScope()}]; (ok && u.fresh) || f.FindingID == "" {
 			continue
 		}
 		if _, dup := in.prefetched[f.FindingID]; dup {
@@ -547,20 +523,17 @@ func (in *Ingest) unit(account, region string, at time.Time) (*ingestUnit, error
 	if u, ok := in.units[key]; ok {
 		return u, nil
 	}
-	u := &ingestUnit{checks: rampart.Coverage{}, unit: rampart.ScanUnit{
-		ID: rampart.UnitID(in.scan.ID, account, region), ScanID: in.scan.ID, LandingZoneID: in.scan.LandingZoneID,
-		AccountID: account, Region: region, State: rampart.UnitRunning, Attempts: 1, StartedAt: at,
-	}}
-	if _, err := in.insUnit.ExecContext(in.ectx, u.unit.ID, in.scan.ID, in.scan.LandingZoneID, account, region,
+	u := &ingestUnit{IngestUnit: rampart.NewIngestUnit(in.scan, account, region, at)}
+	if _, err := in.insUnit.ExecContext(in.ectx, u.Unit.ID, in.scan.ID, in.scan.LandingZoneID, account, region,
 		string(rampart.UnitRunning), formatTime(at), len(in.order)); err != nil {
-		return nil, fmt.Errorf("create unit %s: %w", u.unit.ID, err)
+		return nil, fmt.Errorf("create unit %s: %w", u.Unit.ID, err)
 	}
 	var one int
 	switch err := in.anyRow.QueryRowContext(in.ectx, in.scan.LandingZoneID, account, region).Scan(&one); {
 	case errors.Is(err, sql.ErrNoRows):
 		u.fresh = true
 	case err != nil:
-		return nil, fmt.Errorf("create unit %s: %w", u.unit.ID, err)
+		return nil, fmt.Errorf("create unit %s: %w", u.Unit.ID, err)
 	}
 	in.units[key] = u
 	in.order = append(in.order, key)
@@ -589,24 +562,18 @@ func (in *Ingest) finish(arts []rampart.Artifact, finished time.Time) ([]rampart
 	var out []rampart.ScanUnit
 	for _, key := range in.order {
 		u := in.units[key]
-		u.unit.Services = u.checks.Services()
-		at := u.last
-		if at.IsZero() {
-			at = finished
-		}
-		if err := in.vanish(u, at); err != nil {
+		if err := in.vanish(u, u.Done(finished)); err != nil {
 			return nil, err
 		}
-		u.unit.State, u.unit.FinishedAt, u.unit.Findings = rampart.UnitSucceeded, finished, u.findings
-		sj, err := json.Marshal(u.unit.Services)
+		sj, err := json.Marshal(u.Unit.Services)
 		if err != nil {
 			return nil, err
 		}
 		if _, err := in.tx.ExecContext(ctx, `UPDATE scan_units SET state = ?, finished_at = ?, services = ?, findings = ? WHERE id = ?`,
-			string(u.unit.State), formatTime(finished), string(sj), u.findings, u.unit.ID); err != nil {
-			return nil, fmt.Errorf("finish unit %s: %w", u.unit.ID, err)
+			string(u.Unit.State), formatTime(finished), string(sj), u.Unit.Findings, u.Unit.ID); err != nil {
+			return nil, fmt.Errorf("finish unit %s: %w", u.Unit.ID, err)
 		}
-		out = append(out, u.unit)
+		out = append(out, u.Unit)
 	}
 	for _, a := range arts {
 		if a.ID == "" || a.URI == "" {
@@ -657,9 +624,9 @@ func (in *Ingest) vanish(u *ingestUnit, at time.Time) error {
 	}
 	rows, err := in.tx.QueryContext(in.ctx, `SELECT `+findingColumns+` FROM findings
 		WHERE landing_zone_id = ? AND account_id = ? AND scope = ? AND resolved_at IS NULL AND scan_id <> ?
-		ORDER BY finding_id`, in.scan.LandingZoneID, u.unit.AccountID, u.unit.Region, in.scan.ID)
+		ORDER BY finding_id`, in.scan.LandingZoneID, u.Unit.AccountID, u.Unit.Region, in.scan.ID)
 	if err != nil {
-		return fmt.Errorf("load scope of unit %s: %w", u.unit.ID, err)
+		return fmt.Errorf("load scope of unit %s: %w", u.Unit.ID, err)
 	}
 	var absent []rampart.Finding
 	for rows.Next() {
@@ -668,7 +635,7 @@ func (in *Ingest) vanish(u *ingestUnit, at time.Time) error {
 			rows.Close()
 			return err
 		}
-		if u.unit.Covers(f.Service, f.ControlID) {
+		if u.Unit.Covers(f.Service, f.ControlID) {
 			absent = append(absent, f)
 		}
 	}
@@ -677,7 +644,7 @@ func (in *Ingest) vanish(u *ingestUnit, at time.Time) error {
 		return err
 	}
 	for i := range absent {
-		next, evs := rampart.Vanish(&absent[i], in.scan.ID, u.unit.ID, at)
+		next, evs := rampart.Vanish(&absent[i], in.scan.ID, u.Unit.ID, at)
 		if next == nil {
 			continue
 		}
