@@ -84,12 +84,12 @@ func TestSLADueAtOverdueAndAge(t *testing.T) {
 	if !f.Overdue(now) || f.Overdue(first.Add(24*time.Hour)) {
 		t.Errorf("overdue: at now %v, a day after first seen %v; want true, false", f.Overdue(now), f.Overdue(first.Add(24*time.Hour)))
 	}
-	if !strings.Contains(f.RiskReason, "open 12 days > SLA 7 +10") {
+	if !strings.Contains(f.RiskReason, "past its 7-day SLA +10") {
 		t.Errorf("reason %q lacks the overdue factor", f.RiskReason)
 	}
 	g := failing(rampart.SeverityHigh, nil)
 	risk.DefaultPolicy().Enrich(&g, risk.Input{LandingZone: prodLZ, Account: rampart.Account{ID: "1"}, Now: now, FirstSeen: first})
-	if !strings.Contains(g.RiskReason, "open 12 days +5") || strings.Contains(g.RiskReason, "SLA") {
+	if !strings.Contains(g.RiskReason, "open more than 7 days +5") || strings.Contains(g.RiskReason, "SLA") {
 		t.Errorf("high, 12 days, SLA 30: reason %q, want the open-more-than-7-days factor only", g.RiskReason)
 	}
 	pass := rampart.Finding{Severity: rampart.SeverityCritical, Status: rampart.StatusPass}
@@ -128,5 +128,35 @@ func TestFixFirstClauses(t *testing.T) {
 		if _, ok := risk.FixFirstClauses(&g, now); ok {
 			t.Errorf("%s: in the fix-first view", name)
 		}
+	}
+}
+
+// TestReasonStableWhileAging: an open finding's reason (and so its row)
+// does not change from one day to the next as it ages, so a daily scan
+// records it as seen, not changed; it changes when it crosses a rule's
+// threshold.
+func TestReasonStableWhileAging(t *testing.T) {
+	reason := func(sev rampart.Severity, ageDays int) string {
+		first := now.Add(-time.Duration(ageDays) * 24 * time.Hour)
+		f := failing(sev, nil)
+		f.FirstSeenAt = first
+		risk.DefaultPolicy().Enrich(&f, risk.Input{LandingZone: prodLZ, Account: rampart.Account{ID: "1"}, Now: now, FirstSeen: first})
+		return f.RiskReason
+	}
+	for _, tc := range []struct {
+		sev        rampart.Severity
+		days, next int
+	}{
+		{rampart.SeverityHigh, 8, 9},       // open more than 7 days, within a 30-day SLA
+		{rampart.SeverityHigh, 9, 29},      // still the same factors
+		{rampart.SeverityCritical, 8, 9},   // past a 7-day SLA
+		{rampart.SeverityCritical, 12, 40}, // still past it
+	} {
+		if a, b := reason(tc.sev, tc.days), reason(tc.sev, tc.next); a != b {
+			t.Errorf("%s open %d then %d days: reason %q then %q; want the same", tc.sev, tc.days, tc.next, a, b)
+		}
+	}
+	if a, b := reason(rampart.SeverityHigh, 6), reason(rampart.SeverityHigh, 8); a == b {
+		t.Errorf("high open 6 then 8 days: reason %q both times; want the open-more-than-7-days factor added", a)
 	}
 }

@@ -146,7 +146,7 @@ func TestRescoreAfterContextChange(t *testing.T) {
 	}
 	list := h.Findings(t, rampart.FindingFilter{})
 	pii := findSeedRow(t, list, seedTable[1], names)
-	if !strings.Contains(pii.RiskReason, "open 10 days > SLA 7 +10") || !pii.Overdue(later) {
+	if !strings.Contains(pii.RiskReason, "past its 7-day SLA +10") || !pii.Overdue(later) {
 		t.Errorf("PII bucket after 10 days: %q, overdue %v", pii.RiskReason, pii.Overdue(later))
 	}
 	evs, err := h.Store.ListFindingEvents(ctx, pii.FindingID)
