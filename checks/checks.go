@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
 	"sort"
 	"time"
@@ -171,10 +172,26 @@ func NotEvaluated(m Meta, resourceID string, class rampart.ErrorClass, err error
 			ResourceID:     resourceID,
 			ResourceType:   "AwsAccount",
 			Status:         rampart.StatusNotEvaluated,
-			StatusExtended: fmt.Sprintf("%s could not be evaluated: %v", m.ID, err),
+			StatusExtended: fmt.Sprintf("%s could not be evaluated: %s", m.ID, StableErrorText(err)),
 			ErrorClass:     class,
 		}},
 	}
+}
+
+// requestIDs matches the per-request identifiers aws-sdk-go-v2 puts in an
+// error's text ("RequestID: 1a2b…, ", S3's "HostID: …, ").
+var requestIDs = regexp.MustCompile(`\b(RequestID|HostID): [^,]*, `)
+
+// StableErrorText is err's text without the identifiers of the request
+// that failed, for a row's status_extended: with them, every scan
+// of an account whose checks cannot run (no audit role, a region not
+// enabled) made each of its rows differ from the scan before, recorded as
+// a changed event with a full snapshot instead of seen.
+func StableErrorText(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return requestIDs.ReplaceAllString(err.Error(), "")
 }
 
 // Registry is the explicit list of modules that ship. It rejects duplicate

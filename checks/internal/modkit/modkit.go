@@ -27,7 +27,7 @@ type AttrError struct {
 // NewAttrError classifies err with env and returns the record to keep on the
 // resource.
 func NewAttrError(env checks.Env, err error) *AttrError {
-	return &AttrError{Class: Classify(env, err), Message: err.Error()}
+	return &AttrError{Class: Classify(env, err), Message: checks.StableErrorText(err)}
 }
 
 // Classify returns env.Classify(err), or unknown when env has no classifier.

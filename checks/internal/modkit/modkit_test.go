@@ -3,6 +3,7 @@ package modkit
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/smithy-go"
@@ -64,5 +65,16 @@ func TestFailSelectsAndClassifies(t *testing.T) {
 func TestClassifyWithoutClassifier(t *testing.T) {
 	if got := Classify(checks.Env{}, errors.New("x")); got != rampart.ErrClassUnknown {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestAttrErrorTextIsStable: an attribute that could not be read is
+// reported without the failed request's IDs, which differ every scan.
+func TestAttrErrorTextIsStable(t *testing.T) {
+	msg := func(id string) string {
+		return NewAttrError(checks.Env{}, fmt.Errorf("iam: last use of access key AKIA1: operation error IAM: GetAccessKeyLastUsed, https response error StatusCode: 403, RequestID: %s, api error AccessDenied: denied", id)).Message
+	}
+	if a, b := msg("r-1"), msg("r-2"); a != b || strings.Contains(a, "RequestID") || !strings.Contains(a, "AccessDenied: denied") {
+		t.Fatalf("messages %q and %q: want one text, without the request ID, with the API error", a, b)
 	}
 }
