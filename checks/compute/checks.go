@@ -115,7 +115,7 @@ func allChecks() []check {
 				if in.State != "running" {
 					continue
 				}
-				out = append(out, res(in.ID, in.ARN, in.Tags, in.LaunchAgeDays <= MaxInstanceAgeDays, "Instance %s was launched %d days ago (limit %d).", in.ID, in.LaunchAgeDays, MaxInstanceAgeDays))
+				out = append(out, res(in.ID, in.ARN, in.Tags, in.LaunchAgeDays <= MaxInstanceAgeDays, "Instance %s was launched %s (limit %d days).", in.ID, launched(in), MaxInstanceAgeDays))
 			}
 			return out
 		}}},
@@ -256,4 +256,15 @@ func allChecks() []check {
 			return account(st, s == "block-new-sharing", "AMI block public access in %s: %s.", st.Region, s)
 		}}},
 	}
+}
+
+// launched says when an instance was launched for its row's text: the
+// date, which stays the same from one scan to the next (an age in days
+// would change the row every day, recorded as a changed event), or the
+// age when only that is known.
+func launched(in *Instance) string {
+	if in.LaunchedAt != nil {
+		return "on " + in.LaunchedAt.UTC().Format("2006-01-02")
+	}
+	return fmt.Sprintf("%d days ago", in.LaunchAgeDays)
 }

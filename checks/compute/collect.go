@@ -82,7 +82,7 @@ func collect(ctx context.Context, env checks.Env, api API) *State {
 					x.State = string(in.State.Name)
 				}
 				if in.LaunchTime != nil {
-					x.LaunchAgeDays = int(now().Sub(*in.LaunchTime).Hours() / 24)
+					x.LaunchAgeDays, x.LaunchedAt = int(now().Sub(*in.LaunchTime).Hours()/24), in.LaunchTime
 				}
 				if in.IamInstanceProfile != nil {
 					x.InstanceProfile = aws.ToString(in.IamInstanceProfile.Arn)

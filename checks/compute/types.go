@@ -1,6 +1,10 @@
 package compute
 
-import "github.com/rampart-cspm/rampart/checks/internal/modkit"
+import (
+	"time"
+
+	"github.com/rampart-cspm/rampart/checks/internal/modkit"
+)
 
 // State is the compute inventory of one account in one region: the raw
 // evidence of a scan unit. Errors records, per collection part, why it
@@ -45,6 +49,7 @@ type Instance struct {
 	Type               string            `json:"type"`
 	State              string            `json:"state"`
 	LaunchAgeDays      int               `json:"launch_age_days"`
+	LaunchedAt         *time.Time        `json:"launched_at,omitempty"`
 	PublicIP           string            `json:"public_ip,omitempty"`
 	InstanceProfile    string            `json:"instance_profile,omitempty"`
 	HTTPTokens         string            `json:"http_tokens"`

@@ -62,6 +62,7 @@ type Instance struct {
 	Type        string            `json:"type"`
 	State       string            `json:"state"`
 	StoppedDays int               `json:"stopped_days,omitempty"` // -1 when the stop time is unknown
+	StoppedAt   *time.Time        `json:"stopped_at,omitempty"`
 	Volumes     []string          `json:"volumes,omitempty"`
 	Tags        map[string]string `json:"tags,omitempty"`
 }
@@ -78,11 +79,12 @@ type Volume struct {
 
 // Snapshot is one EBS snapshot owned by the account.
 type Snapshot struct {
-	ID       string            `json:"id"`
-	ARN      string            `json:"arn"`
-	VolumeID string            `json:"volume_id"`
-	AgeDays  int               `json:"age_days"`
-	Tags     map[string]string `json:"tags,omitempty"`
+	ID        string            `json:"id"`
+	ARN       string            `json:"arn"`
+	VolumeID  string            `json:"volume_id"`
+	AgeDays   int               `json:"age_days"`
+	CreatedAt *time.Time        `json:"created_at,omitempty"`
+	Tags      map[string]string `json:"tags,omitempty"`
 }
 
 // Address is one Elastic IP.
@@ -150,7 +152,7 @@ func collect(ctx context.Context, env checks.Env, api API) *State {
 					x.StoppedDays = -1
 					if m := stopTime.FindStringSubmatch(aws.ToString(in.StateTransitionReason)); m != nil {
 						if t, err := time.Parse("2006-01-02 15:04:05", m[1]); err == nil {
-							x.StoppedDays = days(t)
+							x.StoppedDays, x.StoppedAt = days(t), &t
 						}
 					}
 				}
@@ -192,7 +194,7 @@ func collect(ctx context.Context, env checks.Env, api API) *State {
 			id := aws.ToString(s.SnapshotId)
 			x := &Snapshot{ID: id, ARN: arn("snapshot", id), VolumeID: aws.ToString(s.VolumeId), Tags: tagMap(s.Tags)}
 			if s.StartTime != nil {
-				x.AgeDays = days(*s.StartTime)
+				x.AgeDays, x.CreatedAt = days(*s.StartTime), s.StartTime
 			}
 			st.Snapshots = append(st.Snapshots, x)
 		}
@@ -273,7 +275,7 @@ func allChecks() []check {
 					out = append(out, r)
 					continue
 				}
-				out = append(out, res(in.ID, in.ARN, in.Tags, in.StoppedDays <= MaxStoppedDays, "Instance %s has been stopped for %d days (limit %d).", in.ID, in.StoppedDays, MaxStoppedDays))
+				out = append(out, res(in.ID, in.ARN, in.Tags, in.StoppedDays <= MaxStoppedDays, "Instance %s was stopped %s (limit %d days).", in.ID, when(in.StoppedAt, in.StoppedDays), MaxStoppedDays))
 			}
 			return out
 		}}},
@@ -316,7 +318,7 @@ func allChecks() []check {
 		}), Eval: func(st *State) []checks.Result {
 			out := make([]checks.Result, 0, len(st.Snapshots))
 			for _, s := range st.Snapshots {
-				out = append(out, res(s.ID, s.ARN, s.Tags, s.AgeDays <= MaxSnapshotAgeDays, "Snapshot %s is %d days old (limit %d).", s.ID, s.AgeDays, MaxSnapshotAgeDays))
+				out = append(out, res(s.ID, s.ARN, s.Tags, s.AgeDays <= MaxSnapshotAgeDays, "Snapshot %s was created %s (limit %d days).", s.ID, when(s.CreatedAt, s.AgeDays), MaxSnapshotAgeDays))
 			}
 			return out
 		}}},
@@ -440,4 +442,15 @@ func (m *Module) Run(ctx context.Context, env checks.Env, selected func(string) 
 		out = append(out, checks.RunChecks(st, []checks.Check[*State]{c.Check}, nil, account)...)
 	}
 	return modkit.Finish(Name, out, st)
+}
+
+// when says when something happened for a row's text: its date, which
+// stays the same from one scan to the next (an age in days would change
+// the row every day, recorded as a changed event), or, when only the age
+// is known, the age.
+func when(t *time.Time, ageDays int) string {
+	if t != nil {
+		return "on " + t.UTC().Format("2006-01-02")
+	}
+	return fmt.Sprintf("%d days ago", ageDays)
 }

@@ -238,8 +238,6 @@ func evalUserMFA(st *State) []checks.Result {
 	})
 }
 
-func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
-
 func evalKeysUnused(st *State) []checks.Result {
 	return eachUser(st, []string{AttrAccessKeys}, func(u *User) checks.Result {
 		var stale []string
@@ -262,7 +260,7 @@ func evalKeysUnused(st *State) []checks.Result {
 				continue
 			}
 			if age := st.CollectedAt.Sub(*ref); age > KeyMaxAge {
-				stale = append(stale, fmt.Sprintf("%s (%s %d days ago)", k.ID, how, days(age)))
+				stale = append(stale, fmt.Sprintf("%s (%s on %s)", k.ID, how, ref.UTC().Format("2006-01-02")))
 			}
 		}
 		switch {
@@ -287,7 +285,7 @@ func evalKeysRotated(st *State) []checks.Result {
 			}
 			active++
 			if age := st.CollectedAt.Sub(*k.CreateDate); age > KeyMaxAge {
-				old = append(old, fmt.Sprintf("%s (created %d days ago)", k.ID, days(age)))
+				old = append(old, fmt.Sprintf("%s (created on %s)", k.ID, k.CreateDate.UTC().Format("2006-01-02")))
 			}
 		}
 		switch {

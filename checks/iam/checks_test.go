@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -158,5 +159,35 @@ func TestAccessKeyChecks(t *testing.T) {
 			assertOne(t, eval(t, "iam_user_accesskey_unused", &State{Users: []*User{tt.u}}), tt.unused, tt.u.ARN)
 			assertOne(t, eval(t, "iam_rotate_access_key_90_days", &State{Users: []*User{tt.u}}), tt.rotate, tt.u.ARN)
 		})
+	}
+}
+
+// TestAccessKeyTextsStableFromDayToDay: a failing key's row reads the same
+// on the next day's scan (dates, not ages), so the scan records it as
+// seen, not changed.
+func TestAccessKeyTextsStableFromDayToDay(t *testing.T) {
+	u := user("a", func(u *User) {
+		u.AccessKeys = []AccessKey{{ID: "K1", Active: true, CreateDate: daysAgo(400), LastUsed: daysAgo(120)},
+			{ID: "K2", Active: true, CreateDate: daysAgo(200)}}
+	})
+	for _, id := range []string{"iam_user_accesskey_unused", "iam_rotate_access_key_90_days"} {
+		today := eval(t, id, &State{Users: []*User{u}})
+		st := &State{Users: []*User{u}}
+		st.AccountID, st.CollectedAt = "111122223333", now.Add(24*time.Hour)
+		var tomorrow []checks.Result
+		for _, c := range Checks {
+			if c.Meta.ID == id {
+				tomorrow = c.Eval(st)
+			}
+		}
+		if len(today) != 1 || len(tomorrow) != 1 || today[0].Status != rampart.StatusFail {
+			t.Fatalf("%s: %+v then %+v, want one failing row each day", id, today, tomorrow)
+		}
+		if today[0].StatusExtended != tomorrow[0].StatusExtended {
+			t.Errorf("%s: %q, the next day %q; want the same text", id, today[0].StatusExtended, tomorrow[0].StatusExtended)
+		}
+		if !strings.Contains(today[0].StatusExtended, daysAgo(200).Format("2006-01-02")) {
+			t.Errorf("%s: %q does not date K2", id, today[0].StatusExtended)
+		}
 	}
 }
