@@ -103,7 +103,7 @@
 // # Estate file
 //
 // An estate is YAML; unknown fields are rejected and errors name the file,
-// line and field path. "N days ago" fields are relative to Options.Now.
+// line and field path. "N days ago" fields count back from Options.Now at New: fixed instants, which grow older as the clock runs.
 //
 //	name: demo                        # label (default: file name)
 //	latency: {fixed: 10ms}            # or {min: 5ms, max: 40ms}; added to every call

@@ -2,9 +2,12 @@ package awssim
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -266,6 +269,45 @@ func TestEveryVPCHasADefaultSecurityGroup(t *testing.T) {
 		}
 		if defaults != 1 {
 			t.Errorf("%s: %d default groups in us-east-1, want 1", tt.account, defaults)
+		}
+	}
+}
+
+// TestResourceTimesFixedWhileTheClockRuns: an estate's "N days ago" is an
+// instant fixed when the simulator starts, as a real launch time is: a day
+// later the same instance reports the same launch time (it is a day
+// older), not one a day later.
+func TestResourceTimesFixedWhileTheClockRuns(t *testing.T) {
+	var offset atomic.Int64
+	s := New(DemoEstate(), Options{Now: func() time.Time { return fixedNow.Add(time.Duration(offset.Load())) }})
+	url, err := s.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	sm := &sim{Server: s, url: url}
+	launchTimes := func() map[string]time.Time {
+		res, err := ec2Client(sm.member("111100000003", retailExtID, "us-east-1")).DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]time.Time{}
+		for _, r := range res.Reservations {
+			for _, in := range r.Instances {
+				out[aws.ToString(in.InstanceId)] = aws.ToTime(in.LaunchTime)
+			}
+		}
+		return out
+	}
+	today := launchTimes()
+	offset.Store(int64(24 * time.Hour))
+	tomorrow := launchTimes()
+	if len(today) == 0 || !reflect.DeepEqual(today, tomorrow) {
+		t.Fatalf("launch times %v, a day later %v; want the same instants", today, tomorrow)
+	}
+	for id, at := range today {
+		if !at.Before(fixedNow) {
+			t.Errorf("instance %s launched at %v, not before the simulator started (%v)", id, at, fixedNow)
 		}
 	}
 }

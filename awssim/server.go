@@ -18,8 +18,10 @@ import (
 
 // Options configure a Server.
 type Options struct {
-	// Now is the simulator's clock; resource ages ("N days ago") are
-	// relative to it. Defaults to time.Now.
+	// Now is the simulator's clock. Resource ages in the estate ("N days
+	// ago") are relative to its time when New is called: a resource's
+	// creation, launch or last use is a fixed instant, as in AWS, so it
+	// grows older as the clock advances. Defaults to time.Now.
 	Now func() time.Time
 	// Latency is added to every call, on top of the estate's latency.
 	Latency time.Duration
@@ -38,6 +40,9 @@ type Options struct {
 // listener of its own.
 type Server struct {
 	opts Options
+	// epoch is the clock's time at New: what the estate's "N days ago"
+	// count back from.
+	epoch time.Time
 
 	mu     sync.RWMutex // guards estate (including bucket objects)
 	estate *Estate
@@ -86,6 +91,7 @@ func New(estate *Estate, opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, estate: estate, sessions: map[string]*session{}}
+	s.epoch = s.now()
 	s.SetFaults(estate.Faults)
 	return s
 }
@@ -455,7 +461,10 @@ func (s *Server) record(c *call, start time.Time, startSeq uint64) {
 // now returns the simulator's clock, truncated to seconds.
 func (s *Server) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }
 
-func (s *Server) daysAgo(n int) time.Time { return s.now().Add(-time.Duration(n) * 24 * time.Hour) }
+// daysAgo is the instant n days before the epoch: an estate's "N days
+// ago" stays the same instant however long the simulator runs, so a scan
+// on the next day sees the same dates, a day older.
+func (s *Server) daysAgo(n int) time.Time { return s.epoch.Add(-time.Duration(n) * 24 * time.Hour) }
 
 // page slices n items for a paginated call: token is the opaque token the
 // caller sent back, max the requested page size (0 = default). It returns
