@@ -80,19 +80,11 @@ func (s *Store) commitUnit(ctx context.Context, res rampart.UnitResult) (rampart
 		for _, c := range changes {
 			row := c.Row
 			for _, ev := range c.Events {
-				snap, err := encodeSnapshot(ev.Snapshot)
+				snapArg, r, err := snapshotArg(ev, row)
 				if err != nil {
 					return err
 				}
-				var snapArg any
-				if snap != nil {
-					snapArg = string(snap)
-					// Write exactly what Reindex will read back from the
-					// event, so that both paths give identical rows.
-					if row, err = decodeSnapshot(snap); err != nil {
-						return err
-					}
-				}
+				row = r
 				events = append(events, []any{ev.FindingID, string(ev.Type), micro(ev.At), ev.ScanID, ev.UnitID, snapArg})
 				stats.Count(ev.Type)
 			}

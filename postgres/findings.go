@@ -193,6 +193,22 @@ func encodeSnapshot(f *rampart.Finding) ([]byte, error) {
 	return b, nil
 }
 
+// snapshotArg returns ev's snapshot as the events table's argument (nil
+// when the event has none) and the row to write after it: exactly what
+// Reindex will read back from the snapshot, so that the live path and a
+// replay give identical rows, or row itself when there is no snapshot.
+func snapshotArg(ev rampart.FindingEvent, row *rampart.Finding) (any, *rampart.Finding, error) {
+	snap, err := encodeSnapshot(ev.Snapshot)
+	if err != nil || snap == nil {
+		return nil, row, err
+	}
+	decoded, err := decodeSnapshot(snap)
+	if err != nil {
+		return nil, nil, err
+	}
+	return string(snap), decoded, nil
+}
+
 func decodeSnapshot(b []byte) (*rampart.Finding, error) {
 	if b == nil {
 		return nil, nil

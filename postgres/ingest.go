@@ -278,18 +278,11 @@ func (in *Ingest) load(id string) (*rampart.Finding, error) {
 func (in *Ingest) write(old, row *rampart.Finding, evs []rampart.FindingEvent) error {
 	touch := old != nil
 	for _, ev := range evs {
-		snap, err := encodeSnapshot(ev.Snapshot)
+		snapArg, r, err := snapshotArg(ev, row)
 		if err != nil {
 			return err
 		}
-		var snapArg any
-		if snap != nil {
-			snapArg = string(snap)
-			// The row Reindex will read back from this event.
-			if row, err = decodeSnapshot(snap); err != nil {
-				return err
-			}
-		}
+		row = r
 		if ev.Type != rampart.EventSeen {
 			touch = false
 		}
