@@ -71,7 +71,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	q := url.Values{}
 	// journal_mode is set by the driver's connect hook, after page_size.
 	q.Set("_foreign_keys", "on")
-	q.Set("_busy_timeout", "10000")
+	q.Set("_busy_timeout", strconv.Itoa(busyTimeoutMS))
 	q.Set("_synchronous", "NORMAL")
 	// 64 MiB of page cache per connection (the default is 2 MiB): findings
 	// are keyed by a hash, so bulk writes touch pages all over the indexes.
@@ -132,6 +132,15 @@ func init() {
 		return err
 	}})
 }
+
+// busyTimeoutMS is how long a write waits for another process's write
+// transaction (SQLite's busy_timeout): 10 minutes. A Prowler ingest holds
+// the write lock for its whole file, ~30 s per GB (docs/bench-ingest.md).
+// With the former 10 s, rampart demo --once started 3 s into a 1 GB
+// `rampart ingest prowler` on the same data directory failed with
+// "database is locked", and a serve's scan would have lost the commits of
+// its units the same way. Readers never wait (WAL).
+const busyTimeoutMS = 10 * 60 * 1000
 
 // defaultCacheKiB is every connection's page cache in KiB (64 MiB).
 const defaultCacheKiB = "65536"

@@ -361,3 +361,28 @@ func TestPageSize(t *testing.T) {
 		t.Errorf("write to the migrated 4 KiB-page database: %v", err)
 	}
 }
+
+// TestWritersWaitOutAnIngest: a write from another process waits up to ten
+// minutes for the write lock, which an ingest holds for its whole file
+// (~30 s per GB), instead of failing after ten seconds. Every connection
+// of the pool has it.
+func TestWritersWaitOutAnIngest(t *testing.T) {
+	s := mustOpen(t)
+	ctx := context.Background()
+	conns := make([]*sql.Conn, 3)
+	for i := range conns {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+		var ms int
+		if err := c.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&ms); err != nil {
+			t.Fatal(err)
+		}
+		if ms != 600000 {
+			t.Fatalf("connection %d: busy_timeout %d ms, want 600000", i, ms)
+		}
+	}
+}
