@@ -74,6 +74,12 @@ type Options struct {
 	MaxConcurrentUnits int
 	// UnitTimeout bounds one attempt of a unit (10m).
 	UnitTimeout time.Duration
+	// CommitTimeout bounds a unit's commit, its wait for the store
+	// included (DefaultCommitTimeout). A commit that gives up loses the
+	// unit's results, and the store may be busy for minutes while it
+	// ingests a large Prowler file in one transaction (SQLite: ~30 s per
+	// GB on the reference machine, docs/bench-ingest.md).
+	CommitTimeout time.Duration
 	// UnitRetries is how many times a unit that failed on throttling is
 	// re-run (2).
 	UnitRetries int
@@ -88,6 +94,11 @@ type Options struct {
 	Rand   func() float64
 	Logger *slog.Logger
 }
+
+// DefaultCommitTimeout is how long a unit's commit may wait for, and take
+// in, the store. It was one minute, shorter than an ingest of a 2 GB
+// Prowler file holds SQLite's writer.
+const DefaultCommitTimeout = 10 * time.Minute
 
 // Local is the in-process dispatcher.
 type Local struct {
@@ -104,6 +115,9 @@ func NewLocal(exec Executor, opts Options) *Local {
 	}
 	if opts.UnitTimeout <= 0 {
 		opts.UnitTimeout = 10 * time.Minute
+	}
+	if opts.CommitTimeout <= 0 {
+		opts.CommitTimeout = DefaultCommitTimeout
 	}
 	if opts.UnitRetries < 0 {
 		opts.UnitRetries = 0
@@ -237,7 +251,7 @@ func (d *Local) runUnit(ctx context.Context, u rampart.ScanUnit, global *Slots, 
 	}
 	// Commit with a context that survives the unit timeout: results that
 	// were collected are never lost to the deadline that ended collection.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.CommitTimeout)
 	defer cancel()
 	if err := d.exec.Commit(cctx, res); err != nil {
 		return fmt.Errorf("dispatch: commit unit %s: %w", u.ID, err)

@@ -307,3 +307,45 @@ func TestPriorityUnitsGetFreeSlotsFirst(t *testing.T) {
 		t.Errorf("a low-priority unit started before a waiting high one: %v", order)
 	}
 }
+
+// deadlineExec records how long each commit was given.
+type deadlineExec struct {
+	*fakeExec
+	mu    sync.Mutex
+	given []time.Duration
+}
+
+func (d *deadlineExec) Commit(ctx context.Context, res rampart.UnitResult) error {
+	dl, ok := ctx.Deadline()
+	d.mu.Lock()
+	if ok {
+		d.given = append(d.given, time.Until(dl))
+	} else {
+		d.given = append(d.given, -1)
+	}
+	d.mu.Unlock()
+	return d.fakeExec.Commit(ctx, res)
+}
+
+// TestCommitMayWaitForABusyStore: a commit gets DefaultCommitTimeout (or
+// the option), long enough to wait behind a large ingest that holds the
+// store's writer, where a one-minute deadline lost the unit.
+func TestCommitMayWaitForABusyStore(t *testing.T) {
+	for _, tc := range []struct {
+		opt, want time.Duration
+	}{{0, dispatch.DefaultCommitTimeout}, {3 * time.Minute, 3 * time.Minute}} {
+		ex := &deadlineExec{fakeExec: newFakeExec()}
+		d := dispatch.NewLocal(ex, dispatch.Options{CommitTimeout: tc.opt})
+		if err := d.Dispatch(context.Background(), plan(1, 2, 1, 3, 2)); err != nil {
+			t.Fatal(err)
+		}
+		if len(ex.given) != 2 {
+			t.Fatalf("%d commits, want 2", len(ex.given))
+		}
+		for _, g := range ex.given {
+			if g < tc.want-time.Minute || g > tc.want {
+				t.Errorf("option %v: a commit was given %v, want about %v", tc.opt, g, tc.want)
+			}
+		}
+	}
+}
