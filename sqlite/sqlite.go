@@ -139,7 +139,12 @@ func init() {
 // With the former 10 s, rampart demo --once started 3 s into a 1 GB
 // `rampart ingest prowler` on the same data directory failed with
 // "database is locked", and a serve's scan would have lost the commits of
-// its units the same way. Readers never wait (WAL).
+// its units the same way. Readers never wait (WAL). SQLite's wait does
+// not see the caller's context: a write whose context ends while it waits
+// returns when the lock frees (measured: a 1 s deadline behind an 8 s
+// ingest returned "context deadline exceeded" after 8.0 s), at the latest
+// after busyTimeoutMS. Writers of this process queue in Go first
+// (lockWrite), where their context is honoured.
 const busyTimeoutMS = 10 * 60 * 1000
 
 // defaultCacheKiB is every connection's page cache in KiB (64 MiB).
