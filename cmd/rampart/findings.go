@@ -62,7 +62,11 @@ mutelist muted (they are stored, with "muted" and "mute_reason").
 			var err error
 			switch {
 			case strings.HasPrefix(storeURL, "sqlite://"):
-				store, err = openExistingStore(cmd, strings.TrimPrefix(storeURL, "sqlite://"))
+				dir := strings.TrimPrefix(storeURL, "sqlite://")
+				if _, statErr := os.Stat(filepath.Join(dir, "rampart.db")); dir == "" || statErr != nil {
+					return rampart.Errorf(rampart.EINVALID, "--store %s: no Rampart data in %q (run a scan or the demo first)", storeURL, dir)
+				}
+				store, err = openExistingStore(cmd, dir)
 			case storeURL != "":
 				store, err = openStore(cmd.Context(), storeURL, "")
 			default:

@@ -122,6 +122,11 @@ func TestIngestProwlerIntoPostgres(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "already ingested") {
 		t.Fatalf("re-ingest into postgres exited %d: %s %s", code, out, errOut)
 	}
+	empty := t.TempDir()
+	code, _, errOut = run(t, "findings", "--store", "sqlite://"+empty)
+	if code == 0 || !strings.Contains(errOut, "--store sqlite://"+empty+": no Rampart data") {
+		t.Fatalf("findings --store on an empty directory: exit %d, stderr %s", code, errOut)
+	}
 	code, _, errOut = run(t, "ingest", "prowler", "--lz", "lz-pg", "--store", "mysql://x", fixture)
 	if code == 0 || !strings.Contains(errOut, `--store "mysql://x"`) {
 		t.Fatalf("an unknown store URL: exit %d, stderr %s", code, errOut)
